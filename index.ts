@@ -1,0 +1,13 @@
+export { VolumeGroup, type VolumeGroupArgs } from "./provider/lvm/volume-group";
+export { LogicalVolume, type LogicalVolumeArgs } from "./provider/lvm/logical-volume";
+export type { ConnectionInput } from "./provider/ssh/connection";
+export {
+  HostCommandError,
+  HostKeyMismatchError,
+  RefusedError,
+  ValidationError,
+  isHostCommandError,
+  isHostKeyMismatchError,
+  isRefusedError,
+} from "./provider/errors";
+export { quote } from "./provider/shell";

@@ -1,0 +1,19 @@
+/**
+ * Entry point of the dynamic provider process. The serialized providers in the state only name a
+ * resource kind; the implementation is required from here at call time, so state stays small
+ * and old state keeps working with newer code.
+ */
+import type { Lifecycle } from "./lifecycle";
+
+export type ResourceKind = "VolumeGroup" | "LogicalVolume";
+
+const loaders: Record<ResourceKind, () => Lifecycle> = {
+  VolumeGroup: () => require("./lvm/volume-group").volumeGroupLifecycle,
+  LogicalVolume: () => require("./lvm/logical-volume").logicalVolumeLifecycle,
+};
+
+export function implementation(kind: ResourceKind): Lifecycle {
+  const load = loaders[kind];
+  if (!load) throw new Error(`pulumi-xen-ha: unknown resource kind ${String(kind)}: the installed package is older than the state`);
+  return load();
+}

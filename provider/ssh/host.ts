@@ -1,0 +1,149 @@
+import type { Client, ClientChannel } from "ssh2";
+import { HostCommandError } from "../errors";
+import { argv, sh, Shell } from "../shell";
+import type { Connection } from "./connection";
+import { describeHost } from "./connection";
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input (file contents travel here, never in the command). */
+  stdin?: string | Buffer;
+  /** Kill the command after this long. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Exit codes that are answers rather than failures (for example "not found"). 0 is always fine. */
+  okExitCodes?: readonly number[];
+  /** What usually causes a failure of this command, added to the error. */
+  hint?: string;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface WriteFileOptions {
+  /** Octal mode such as `0644` or `0600`. */
+  mode: string;
+  /** `user:group`; default `root:root`. */
+  owner?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** One SSH connection to one host, shared by every resource of a run that talks to it. */
+export class Host {
+  constructor(
+    readonly connection: Connection,
+    private readonly client: Client,
+    /** The SHA256 fingerprint the host presented when the connection was made. */
+    readonly hostKey: string,
+  ) {}
+
+  get name(): string {
+    return describeHost(this.connection);
+  }
+
+  /** Runs a command; the exit code decides success, stderr alone never does. */
+  async exec(command: Shell | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const shell = command instanceof Shell ? command : argv(command);
+    const wrapped = this.connection.sudo ? sh`sudo -n sh -c ${shell.text}` : sh`sh -c ${shell.text}`;
+    const result = await this.run(wrapped.text, options);
+    const ok = result.exitCode === 0 || (result.exitCode !== null && (options.okExitCodes ?? []).includes(result.exitCode));
+    if (!ok) {
+      throw new HostCommandError({
+        host: this.name,
+        command: shell.display,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        hint: options.hint,
+      });
+    }
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode as number };
+  }
+
+  /** Standard output of a command that must succeed. */
+  async output(command: Shell | readonly string[], options: ExecOptions = {}): Promise<string> {
+    return (await this.exec(command, options)).stdout;
+  }
+
+  /**
+   * Writes a file atomically: a temporary file beside it, created under umask 077 so a secret is
+   * never readable by others even for a moment, then chmod/chown and rename.
+   */
+  async writeFile(path: string, content: string, options: WriteFileOptions): Promise<void> {
+    const owner = options.owner ?? "root:root";
+    const dir = path.replace(/\/[^/]*$/, "") || "/";
+    await this.exec(
+      sh`set -eu
+umask 077
+mkdir -p ${dir}
+tmp=$(mktemp ${path + ".XXXXXX"})
+trap 'rm -f "$tmp"' EXIT
+cat > "$tmp"
+chmod ${options.mode} "$tmp"
+chown ${owner} "$tmp"
+mv -f "$tmp" ${path}
+trap - EXIT`,
+      { stdin: content },
+    );
+  }
+
+  /** Contents of a file, or undefined when it does not exist. */
+  async readFile(path: string): Promise<string | undefined> {
+    const result = await this.exec(sh`if [ -e ${path} ]; then cat ${path}; else exit 3; fi`, { okExitCodes: [3] });
+    return result.exitCode === 3 ? undefined : result.stdout;
+  }
+
+  /** Removes files; files already gone are fine. */
+  async removeFiles(paths: readonly string[]): Promise<void> {
+    if (paths.length > 0) await this.exec(sh`rm -f -- ${paths}`);
+  }
+
+  /** Ends the connection (the pool forgets it). */
+  close(): void {
+    this.client.end();
+  }
+
+  private run(
+    command: string,
+    options: ExecOptions,
+  ): Promise<{ stdout: string; stderr: string; exitCode: number | null; signal?: string }> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) {
+          reject(new HostCommandError({ host: this.name, command: "(channel)", exitCode: null, signal: err.message, stdout: "", stderr: String(err) }));
+          return;
+        }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode: number | null = null;
+        let signal: string | undefined;
+        const timer = setTimeout(() => {
+          signal = `timeout after ${Math.round(timeoutMs / 1000)} s`;
+          channel.close();
+        }, timeoutMs);
+        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        channel.on("exit", (code: number | null, sig?: string) => {
+          exitCode = code;
+          if (sig) signal = sig;
+        });
+        channel.on("close", () => {
+          clearTimeout(timer);
+          resolve({
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: Buffer.concat(stderr).toString("utf8"),
+            exitCode: signal?.startsWith("timeout") ? null : exitCode,
+            ...(signal !== undefined ? { signal } : {}),
+          });
+        });
+        if (options.stdin !== undefined) channel.end(options.stdin);
+        else channel.end();
+      });
+    });
+  }
+}
+
