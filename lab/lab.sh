@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The pulumi-xen-ha lab: two QEMU machines (ha1, ha2) running the Xen hypervisor
+# with a Debian bookworm dom0. See lab/README.md.
+set -euo pipefail
+
+LAB_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/common.sh
+source "$LAB_SRC/lib/common.sh"
+source "$LAB_SRC/lib/prereqs.sh"
+source "$LAB_SRC/lib/keys.sh"
+source "$LAB_SRC/lib/image.sh"
+source "$LAB_SRC/lib/node.sh"
+source "$LAB_SRC/lib/connection.sh"
+source "$LAB_SRC/lib/tarball.sh"
+
+usage() {
+  cat <<'USAGE'
+usage: lab.sh COMMAND [ARGS]
+  up                      build the image if needed, boot both nodes, wait, write run/lab.json
+  down                    power both nodes off (killed after a deadline)
+  reset                   stop both nodes and delete their disks and the demo's state/
+  status                  what runs, where, and the links' state
+  ssh NODE [CMD...]       root shell or command on NODE's dom0 (pinned host key)
+  kill NODE               hard kill (no clean shutdown)
+  start NODE              boot NODE again on its existing disks and wait for it
+  link LINK up|down       plug or cut the public or crossover cable
+  path                    print the connection JSON's path
+  test-prepare            reset and bring the lab up (LAB_KEEP=1: just make sure it is up)
+  guest-tarball           build the rootfs tarball for xen-create-image --install-method=tar
+USAGE
+}
+
+# Everything a boot needs on this machine: host packages, keys, the image.
+prepare() {
+  mkdir -p "$LAB_DIR" "$LAB_RUN"
+  phase_begin prereqs
+  ensure_prereqs
+  ensure_keys
+  phase_end
+  phase_begin image
+  ensure_image
+  phase_end
+  write_known_hosts
+}
+
+cmd_up() {
+  lab_lock
+  local start=$SECONDS node booted=()
+  prepare
+  phase_begin boot
+  for node in "${LAB_NODES[@]}"; do
+    if node_running "$node"; then
+      log "$node is already running"
+    else
+      node_prepare_disks "$node"
+      node_boot "$node"
+      booted+=("$node")
+    fi
+  done
+  phase_end
+  phase_begin wait
+  wait_nodes "${LAB_NODES[@]}"
+  phase_end
+  write_connection
+  log "lab up in $((SECONDS - start))s; connection: $LAB_JSON"
+}
+
+# Waits for several nodes at once; fails when any of them fails.
+wait_nodes() {
+  local node pids=() rc=0
+  for node in "$@"; do
+    node_wait "$node" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  [ $rc -eq 0 ] || die "the lab did not come up"
+}
+
+cmd_down() {
+  lab_lock
+  local node pids=()
+  for node in "${LAB_NODES[@]}"; do
+    node_stop "$node" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  rm -f "$LAB_JSON"
+  pgrep -f "qemu-system-x86_64 -name ha[12]," >/dev/null 2>&1 && log "warning: a lab QEMU is still running" || true
+  log "lab is down"
+}
+
+cmd_reset() {
+  lab_lock
+  local node
+  for node in "${LAB_NODES[@]}"; do node_kill "$node"; done
+  rm -rf "$LAB_DIR/nodes" "$LAB_DIR/state"
+  rm -f "$LAB_JSON" "$LAB_RUN"/link-* "$LAB_RUN"/*.hypervisor
+  log "lab reset: the next start boots bare hosts"
+}
+
+cmd_kill() {
+  local node=${1:?usage: lab.sh kill NODE}
+  node_index "$node" >/dev/null
+  lab_lock
+  if node_running "$node"; then
+    node_kill "$node"
+    log "$node killed"
+  else
+    log "$node was not running"
+  fi
+}
+
+cmd_start() {
+  local node=${1:?usage: lab.sh start NODE}
+  node_index "$node" >/dev/null
+  lab_lock
+  prepare
+  if node_running "$node"; then
+    log "$node is already running"
+  else
+    phase_begin boot
+    node_prepare_disks "$node"
+    node_boot "$node"
+    phase_end
+  fi
+  phase_begin wait
+  node_wait "$node"
+  phase_end
+  all_running && write_connection || true
+}
+
+all_running() {
+  local node
+  for node in "${LAB_NODES[@]}"; do node_running "$node" || return 1; done
+}
+
+cmd_ssh() {
+  local node=${1:?usage: lab.sh ssh NODE [CMD...]}
+  shift
+  node_index "$node" >/dev/null
+  [ -f "$LAB_KNOWN_HOSTS" ] || die "the lab has not been started; run 'lab.sh up'"
+  if [ $# -eq 0 ]; then
+    lab_ssh "$node" -t
+  else
+    lab_ssh "$node" -- "$@"
+  fi
+}
+
+cmd_link() {
+  local link=${1:?usage: lab.sh link public|crossover up|down} state=${2:?usage: lab.sh link LINK up|down}
+  check_link "$link"
+  local qstate
+  case $state in up) qstate=on ;; down) qstate=off ;; *) die "link state must be up or down" ;; esac
+  mkdir -p "$LAB_RUN"
+  echo "$state" >"$LAB_RUN/link-$link"
+  local node
+  for node in "${LAB_NODES[@]}"; do
+    if node_running "$node"; then
+      monitor "$node" "set_link nic-$link $qstate" >/dev/null || die "cannot reach $node's QEMU monitor"
+    fi
+  done
+  log "$link link $state"
+}
+
+cmd_status() {
+  local node pid link
+  echo "lab dir: $LAB_DIR"
+  for node in "${LAB_NODES[@]}"; do
+    if pid=$(node_pid "$node"); then
+      local answer=no
+      lab_ssh "$node" -o ConnectTimeout=3 true >/dev/null 2>&1 && answer=yes
+      echo "$node: running (qemu pid $pid, ssh 127.0.0.1:$(node_ssh_port "$node"), answers: $answer, hypervisor: $(cat "$LAB_RUN/$node.hypervisor" 2>/dev/null))"
+    elif [ -f "$(node_dir "$node")/root.qcow2" ]; then
+      echo "$node: stopped (disks kept)"
+    else
+      echo "$node: no disks (bare on next start)"
+    fi
+  done
+  for link in "${LAB_LINKS[@]}"; do
+    echo "$link link: $(cat "$LAB_RUN/link-$link" 2>/dev/null || echo up)"
+  done
+  [ -f "$LAB_JSON" ] && echo "connection: $LAB_JSON" || echo "connection: none (lab not up)"
+}
+
+cmd_test_prepare() {
+  if [ "${LAB_KEEP:-}" = 1 ]; then
+    log "LAB_KEEP=1: keeping the lab as it is"
+  else
+    cmd_reset
+    exec 9>&-
+  fi
+  cmd_up
+}
+
+main() {
+  local cmd=${1:-help}
+  shift || true
+  case $cmd in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    reset) cmd_reset ;;
+    status) cmd_status ;;
+    ssh) cmd_ssh "$@" ;;
+    kill) cmd_kill "$@" ;;
+    start) cmd_start "$@" ;;
+    link) cmd_link "$@" ;;
+    path) echo "$LAB_JSON" ;;
+    test-prepare) cmd_test_prepare ;;
+    guest-tarball) cmd_guest_tarball ;;
+    help | -h | --help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

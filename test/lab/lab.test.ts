@@ -1,0 +1,129 @@
+/**
+ * The lab itself: two bare Xen hosts with the links, disks and fault controls
+ * that the package's lab tests rely on. Runs after `lab.sh test-prepare`
+ * (npm run test:lab), which boots bare hosts.
+ */
+import {
+  assignSeedAddresses,
+  LAB_NODES,
+  labConnection,
+  labExec,
+  labKill,
+  labLink,
+  labPing,
+  labRun,
+  labStart,
+  waitFor,
+} from "../support/lab";
+
+jest.setTimeout(10 * 60_000);
+
+describe("the lab's bare hosts", () => {
+  test.each(LAB_NODES)("%s runs the Xen hypervisor with a working toolstack", async (node) => {
+    const info = await labRun(node, "xl info");
+    expect(info).toMatch(/^xen_major\s*:\s*4$/m);
+    expect(info).toMatch(/^xen_minor\s*:\s*17$/m);
+    const domains = await labRun(node, "xl list");
+    expect(domains).toMatch(/^Domain-0\s+0\s/m);
+    expect((await labRun(node, "hostname")).trim()).toBe(node);
+  });
+
+  test.each(LAB_NODES)("%s loads the DRBD 8.4 kernel module", async (node) => {
+    const proc = await labRun(node, "modprobe drbd && cat /proc/drbd");
+    expect(proc).toMatch(/^version: 8\.4\./m);
+  });
+
+  test.each(LAB_NODES)("%s has an empty data disk with no signature", async (node) => {
+    const disk = labConnection().nodes[node].dataDisk;
+    expect(disk).toMatch(/^\/dev\/vd[b-z]$/);
+    const size = await labRun(node, `blockdev --getsize64 ${disk}`);
+    expect(Number(size.trim())).toBeGreaterThanOrEqual(2 * 1024 ** 3);
+    expect((await labRun(node, `wipefs --no-act --noheadings ${disk}`)).trim()).toBe("");
+    // blkid exits 2 when it finds nothing to identify.
+    const probe = await labExec(node, `blkid -p ${disk}`);
+    expect(probe.code).toBe(2);
+    expect((await labRun(node, `lsblk -n -o NAME ${disk}`)).trim().split("\n")).toHaveLength(1);
+  });
+
+  test.each(LAB_NODES)("%s has the public and crossover NICs up without addresses", async (node) => {
+    const n = labConnection().nodes[node];
+    for (const nic of [n.publicNic, n.crossoverNic]) {
+      const link = await labRun(node, `ip -o link show dev ${nic}`);
+      expect(link).toMatch(/[<,]UP[,>]/);
+      expect((await labRun(node, `ip -o addr show dev ${nic} scope global`)).trim()).toBe("");
+    }
+  });
+});
+
+describe("the lab's links", () => {
+  const conn = () => labConnection();
+
+  beforeAll(async () => {
+    await assignSeedAddresses();
+  });
+
+  afterAll(async () => {
+    await labLink("crossover", "up");
+  });
+
+  test("the crossover link carries pings between the nodes", async () => {
+    await waitFor(() => labPing("ha1", conn().nodes.ha2.crossoverAddress), {
+      timeoutMs: 30_000,
+      what: "ha1 to reach ha2 over the crossover link",
+    });
+    expect(await labPing("ha2", conn().nodes.ha1.crossoverAddress, 3)).toBe(true);
+  });
+
+  test("the public link carries pings between the nodes", async () => {
+    await waitFor(() => labPing("ha1", conn().nodes.ha2.publicAddress), {
+      timeoutMs: 30_000,
+      what: "ha1 to reach ha2 over the public link",
+    });
+    expect(await labPing("ha2", conn().nodes.ha1.publicAddress, 3)).toBe(true);
+  });
+
+  test("cutting the crossover cable stops its traffic until it is plugged back", async () => {
+    const peer = conn().nodes.ha2;
+    await labLink("crossover", "down");
+    await waitFor(async () => !(await labPing("ha1", peer.crossoverAddress, 1, 1)), {
+      timeoutMs: 20_000,
+      what: "the crossover link to go silent",
+    });
+    expect(await labPing("ha1", peer.crossoverAddress, 3, 1)).toBe(false);
+    // Only that cable is cut.
+    expect(await labPing("ha1", peer.publicAddress, 1)).toBe(true);
+    const carrier = await labRun("ha1", `cat /sys/class/net/${conn().nodes.ha1.crossoverNic}/carrier`);
+    expect(carrier.trim()).toBe("0");
+
+    await labLink("crossover", "up");
+    await waitFor(() => labPing("ha1", peer.crossoverAddress, 1, 1), {
+      timeoutMs: 30_000,
+      what: "the crossover link to carry pings again",
+    });
+  });
+});
+
+describe("the lab's hard kill", () => {
+  test("a hard-killed node boots again on its disks with their content kept", async () => {
+    const marker = `lab-marker-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    await labRun("ha2", `echo ${marker} > /root/lab-kill-marker && sync`);
+    const bootBefore = (await labRun("ha2", "cat /proc/sys/kernel/random/boot_id")).trim();
+
+    await labKill("ha2");
+    const dead = await labExec("ha2", "true", { connectTimeoutS: 5, timeoutMs: 20_000 });
+    expect(dead.code).not.toBe(0);
+    expect(await labPing("ha1", labConnection().nodes.ha2.crossoverAddress, 1, 1)).toBe(false);
+
+    await labStart("ha2");
+    expect((await labRun("ha2", "cat /root/lab-kill-marker")).trim()).toBe(marker);
+    expect((await labRun("ha2", "cat /proc/sys/kernel/random/boot_id")).trim()).not.toBe(bootBefore);
+    expect(await labRun("ha2", "xl info")).toMatch(/^xen_major/m);
+    // The links come back with the node (their addresses are runtime state: assign them again).
+    await assignSeedAddresses(["ha2"]);
+    await waitFor(() => labPing("ha1", labConnection().nodes.ha2.crossoverAddress, 1, 1), {
+      timeoutMs: 30_000,
+      what: "ha1 to reach the restarted ha2 over the crossover link",
+    });
+    await labRun("ha2", "rm -f /root/lab-kill-marker");
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * Fixtures for tests against the QEMU lab (lab/lab.sh): the connection details
+ * the lab writes, commands on the nodes' dom0s, and the lab's fault controls.
+ */
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import * as path from "node:path";
+
+export type LabNodeName = "ha1" | "ha2";
+export type LabLinkName = "public" | "crossover";
+export const LAB_NODES: readonly LabNodeName[] = ["ha1", "ha2"];
+
+/** One node as recorded in `<labdir>/run/lab.json`. */
+export interface LabNode {
+  /** Address of the node's forwarded SSH port (always loopback). */
+  host: string;
+  /** Loopback port forwarded to the dom0's sshd. */
+  port: number;
+  /** Login user (root). */
+  user: string;
+  /** SHA256 fingerprint of the node's host key, e.g. `SHA256:…`. */
+  hostKey: string;
+  /** The host key itself, `ssh-ed25519 AAAA…`. */
+  hostPublicKey: string;
+  /** NIC on the public link inside dom0 (eth0). */
+  publicNic: string;
+  /** NIC on the crossover link inside dom0 (eth1). */
+  crossoverNic: string;
+  /** NIC of the lab's management network (eth2); never reconfigure it. */
+  managementNic: string;
+  /** The seed's public address for this node (assigned by NodeNetwork, not the lab). */
+  publicAddress: string;
+  /** The seed's crossover address for this node (assigned by NodeNetwork, not the lab). */
+  crossoverAddress: string;
+  /** Block device of the empty data disk, e.g. `/dev/vdb`. */
+  dataDisk: string;
+  /** Lab hypervisor option the node booted with (`default` or `4.17.5`). */
+  hypervisor: string;
+  /** Debian version of the running hypervisor package. */
+  hypervisorPackage: string;
+  /** `xl info` xen_version. */
+  xenVersion: string;
+  /** `xl info` virt_caps (`hap` with the default CPU model, `shadow` on 4.17.5). */
+  virtCaps: string;
+}
+
+/** The lab's connection JSON. */
+export interface LabConnection {
+  hypervisor: string;
+  hypervisorPackage: string;
+  /** The lab's private key for root logins (mode 0600). */
+  privateKeyPath: string;
+  /** known_hosts with both nodes' host keys, for StrictHostKeyChecking=yes. */
+  knownHostsPath: string;
+  nodes: Record<LabNodeName, LabNode>;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code of the remote command; 255 when SSH itself failed; -1 on timeout. */
+  code: number;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const LAB_SCRIPT = path.join(REPO_ROOT, "lab", "lab.sh");
+
+export function labDir(): string {
+  return process.env.XEN_HA_LAB_DIR ?? path.join(homedir(), ".cache", "pulumi-xen-ha", "lab");
+}
+
+export function labConnectionPath(): string {
+  return path.join(labDir(), "run", "lab.json");
+}
+
+/** Reads the connection JSON that `lab.sh up` writes; fails when the lab is not up. */
+export function labConnection(): LabConnection {
+  const file = labConnectionPath();
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new Error(`no lab connection at ${file}: run 'npm run lab:up' first`, { cause });
+  }
+  return JSON.parse(text) as LabConnection;
+}
+
+function sshArgs(conn: LabConnection, node: LabNodeName, connectTimeoutS: number): string[] {
+  const n = conn.nodes[node];
+  return [
+    "-F", "/dev/null",
+    "-i", conn.privateKeyPath,
+    "-p", String(n.port),
+    "-o", "IdentitiesOnly=yes",
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", `UserKnownHostsFile=${conn.knownHostsPath}`,
+    "-o", "GlobalKnownHostsFile=/dev/null",
+    "-o", `ConnectTimeout=${connectTimeoutS}`,
+    "-o", "ServerAliveInterval=10",
+    "-o", "ServerAliveCountMax=3",
+    "-o", "LogLevel=ERROR",
+    `${n.user}@${n.host}`,
+  ];
+}
+
+export interface LabExecOptions {
+  /** Kill the command after this long (default 120 000 ms); the result then has code -1. */
+  timeoutMs?: number;
+  /** Sent to the command's standard input. */
+  stdin?: string;
+  /** SSH connect timeout in seconds (default 10). */
+  connectTimeoutS?: number;
+}
+
+/**
+ * Runs a shell command on a node's dom0 as root, through the system ssh with the
+ * lab's key and the pinned host key. A non-zero exit is a result, not an error.
+ */
+export function labExec(node: LabNodeName, command: string, options: LabExecOptions = {}): Promise<ExecResult> {
+  const conn = labConnection();
+  const args = [...sshArgs(conn, node, options.connectTimeoutS ?? 10), "--", command];
+  return new Promise((resolve, reject) => {
+    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? 120_000);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code: timedOut ? -1 : (code ?? -1) });
+    });
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/** Like labExec, but a non-zero exit throws with the command's output. */
+export async function labRun(node: LabNodeName, command: string, options: LabExecOptions = {}): Promise<string> {
+  const r = await labExec(node, command, options);
+  if (r.code !== 0) {
+    throw new Error(`${node}: '${command}' exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+/** Runs `lab/lab.sh ARGS…`, failing with its output when it exits non-zero. */
+export function labScript(args: string[], timeoutMs = 20 * 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("bash", [LAB_SCRIPT, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`lab.sh ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout + stderr);
+    });
+  });
+}
+
+/** Hard-kills a node's QEMU (no clean shutdown: a power cut). */
+export async function labKill(node: LabNodeName): Promise<void> {
+  await labScript(["kill", node]);
+}
+
+/** Boots a node again on its existing disks and waits until SSH and `xl info` answer. */
+export async function labStart(node: LabNodeName): Promise<void> {
+  await labScript(["start", node]);
+}
+
+/** Cuts (`down`) or plugs back (`up`) the cable of a link on both nodes. */
+export async function labLink(link: LabLinkName, state: "up" | "down"): Promise<void> {
+  await labScript(["link", link, state]);
+}
+
+export interface WaitForOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  /** What is awaited, for the timeout error. */
+  what: string;
+}
+
+/**
+ * Polls `fn` until it returns a value other than undefined or false, and returns
+ * it; throws after the deadline with the last value or error seen.
+ */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs, intervalMs = 1000, what }: WaitForOptions,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = undefined;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value as T;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() + intervalMs > deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${detail})`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** `ping` from a node's dom0; true when a reply came back. */
+export async function labPing(from: LabNodeName, address: string, count = 1, waitS = 2): Promise<boolean> {
+  const r = await labExec(from, `ping -c ${count} -W ${waitS} -q ${address}`, { timeoutMs: (count * waitS + 15) * 1000 });
+  return r.code === 0;
+}
+
+/**
+ * Test fixture for tests that run before NodeNetwork exists: gives eth0 and eth1
+ * the seed's addresses (10.1.1.100/101 and 192.168.1.100/101, /24). Idempotent.
+ */
+export async function assignSeedAddresses(nodes: readonly LabNodeName[] = LAB_NODES): Promise<void> {
+  const conn = labConnection();
+  await Promise.all(
+    nodes.map((node) => {
+      const n = conn.nodes[node];
+      const script = [
+        "set -e",
+        `ip link set ${n.publicNic} up`,
+        `ip link set ${n.crossoverNic} up`,
+        `ip addr replace ${n.publicAddress}/24 dev ${n.publicNic}`,
+        `ip addr replace ${n.crossoverAddress}/24 dev ${n.crossoverNic}`,
+      ].join("\n");
+      return labRun(node, script);
+    }),
+  );
+}
