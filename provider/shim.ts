@@ -6,6 +6,18 @@ import type { ResourceKind } from "./runtime";
  * requires this package by name in the provider process (see runtime.ts).
  */
 export function providerFor(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
+  let provider = providers.get(kind);
+  if (!provider) {
+    provider = shimFor(kind);
+    providers.set(kind, provider);
+  }
+  return provider;
+}
+
+// One object per kind: the SDK caches serializations by provider identity.
+const providers = new Map<ResourceKind, pulumi.dynamic.ResourceProvider>();
+
+function shimFor(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
   return {
     check: (olds, news) => require("pulumi-xen-ha/runtime").implementation(kind).check(olds, news),
     diff: (id, olds, news) => require("pulumi-xen-ha/runtime").implementation(kind).diff(id, olds, news),

@@ -1,6 +1,5 @@
 import type { Props } from "../lifecycle";
 import type { Connection } from "./connection";
-import { expectedHostKey } from "./host-key";
 import type { Host } from "./host";
 import { connect } from "./pool";
 
@@ -10,7 +9,7 @@ import { connect } from "./pool";
  */
 export function hostOf(connection: Connection, state?: Props): Promise<Host> {
   const recorded = typeof state?.observedHostKey === "string" ? state.observedHostKey : undefined;
-  return connect(connection, expectedHostKey(connection.hostKey, recorded));
+  return connect(connection, recorded);
 }
 
 export { closeAll, connectionsOpened } from "./pool";

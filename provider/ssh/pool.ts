@@ -2,7 +2,7 @@ import { appendFileSync } from "node:fs";
 import { Client } from "ssh2";
 import { ConnectionError, HostKeyMismatchError } from "../errors";
 import { describeHost, endpointOf, type Connection } from "./connection";
-import { fingerprintOf, verifyHostKey } from "./host-key";
+import { expectedHostKey as expectedKeyOf, fingerprintOf, verifyHostKey } from "./host-key";
 import { Host } from "./host";
 
 const CONNECT_ATTEMPTS = 3;
@@ -14,11 +14,12 @@ const pool = new Map<string, Promise<Host>>();
 let opened = 0;
 
 /**
- * A connection to the host, verified against `expectedHostKey` (a pin or the key recorded in
- * state). Without an expectation the presented key is accepted and reported as `host.hostKey`
- * so the caller can record it.
+ * A connection to the host, verified against the pinned `connection.hostKey`, else against
+ * `recordedHostKey` (the key seen on first use, from state). Without either the presented key is
+ * accepted and reported as `host.hostKey` so the caller can record it.
  */
-export async function connect(connection: Connection, expectedHostKey?: string): Promise<Host> {
+export async function connect(connection: Connection, recordedHostKey?: string): Promise<Host> {
+  const expectedHostKey = expectedKeyOf(connection.hostKey, recordedHostKey);
   const key = endpointOf(connection);
   let pending = pool.get(key);
   if (!pending) {

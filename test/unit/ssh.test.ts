@@ -1,0 +1,120 @@
+import { connectionSchema } from "../../provider/ssh/connection";
+import { closeAll, connect, connectionsOpened } from "../../provider/ssh/pool";
+import { isHostCommandError, isHostKeyMismatchError, type HostCommandError } from "../../provider/errors";
+import { secretWord, sh } from "../../provider/shell";
+import { startFakeSshServer, type FakeSshServer } from "../support/fake-ssh-server";
+
+let server: FakeSshServer;
+
+beforeEach(async () => {
+  server = await startFakeSshServer((command) => {
+    if (command.includes("fail-loudly")) return { stderr: "lvcreate: Volume group \"vg\" has insufficient free space\n", exitCode: 5 };
+    if (command.includes("warn-only")) return { stdout: "done\n", stderr: "WARNING: something harmless\n", exitCode: 0 };
+    if (command.includes("not-found")) return { exitCode: 3 };
+    if (command.includes("sleep-forever")) return { hang: true };
+    return { stdout: "ok\n" };
+  });
+});
+
+afterEach(async () => {
+  await closeAll();
+  await server.close();
+});
+
+const connectionTo = (s: FakeSshServer, extra: Record<string, unknown> = {}) =>
+  connectionSchema.parse({ host: "127.0.0.1", port: s.port, user: "root", privateKey: s.clientKey, ...extra });
+
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("SSH layer", () => {
+  it("decides by the exit code, not by stderr", async () => {
+    const host = await connect(connectionTo(server));
+    await expect(host.exec(sh`warn-only`)).resolves.toMatchObject({ exitCode: 0, stdout: "done\n" });
+  });
+
+  it("fails with host, command, exit code and stderr", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`fail-loudly ${"vg"}`, { hint: "vgs shows VFree" }))) as HostCommandError;
+    expect(isHostCommandError(err) && [err.host, err.exitCode, err.message.includes("insufficient free space"), err.hint]).toEqual([
+      `127.0.0.1:${server.port}`,
+      5,
+      true,
+      "vgs shows VFree",
+    ]);
+  });
+
+  it("accepts exit codes the caller names as answers", async () => {
+    const host = await connect(connectionTo(server));
+    await expect(host.exec(sh`not-found`, { okExitCodes: [3] })).resolves.toMatchObject({ exitCode: 3 });
+  });
+
+  it("redacts secrets from the command in errors", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`fail-loudly --password=${secretWord("hunter2")}`))) as Error;
+    expect(err.message).not.toContain("hunter2");
+  });
+
+  it("sends file contents over stdin, never in the command", async () => {
+    const host = await connect(connectionTo(server));
+    await host.writeFile("/etc/ha.d/authkeys", "auth 1\n1 sha1 SecretKey123!!!\n", { mode: "0600" });
+    const last = server.received[server.received.length - 1]!;
+    expect([last.command.includes("SecretKey123"), last.stdin, last.command.includes("chmod 0600")]).toEqual([
+      false,
+      "auth 1\n1 sha1 SecretKey123!!!\n",
+      true,
+    ]);
+  });
+
+  it("kills a command that runs past its timeout", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`sleep-forever`, { timeoutMs: 300 }))) as HostCommandError;
+    expect([err.exitCode, err.signal]).toEqual([null, "timeout after 0 s"]);
+  });
+
+  it("reuses one connection per host for every command of a run", async () => {
+    const before = connectionsOpened();
+    for (let i = 0; i < 5; i++) await (await connect(connectionTo(server))).exec(sh`true`);
+    expect([server.connections, connectionsOpened() - before]).toEqual([1, 1]);
+  });
+
+  it("reports the host key it saw, for trust on first use", async () => {
+    const host = await connect(connectionTo(server));
+    expect(host.hostKey).toBe(server.hostKeyFingerprint);
+  });
+
+  it("refuses a host whose key differs from the pin before sending credentials", async () => {
+    const pin = "SHA256:" + "A".repeat(43);
+    const err = await failureOf(connect(connectionTo(server, { hostKey: pin })));
+    expect([isHostKeyMismatchError(err), server.authAttempts]).toEqual([true, 0]);
+  });
+
+  it("refuses a pooled connection whose key differs from the one recorded in state", async () => {
+    await connect(connectionTo(server));
+    const err = await failureOf(connect(connectionTo(server), "SHA256:" + "B".repeat(43)));
+    expect(isHostKeyMismatchError(err)).toBe(true);
+  });
+
+  it("does not retry a failed authentication", async () => {
+    const other = await startFakeSshServer(() => ({}));
+    try {
+      await failureOf(connect(connectionTo(server, { privateKey: other.clientKey })));
+      expect(server.connections).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("SSH host keys", () => {
+  it("connects when the pinned key matches", async () => {
+    const host = await connect(connectionTo(server, { hostKey: server.hostKeyFingerprint }));
+    expect(host.hostKey).toBe(server.hostKeyFingerprint);
+  });
+});
