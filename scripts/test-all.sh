@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The whole test run, as CI runs it: build, unit tests, the real Pulumi engine, the QEMU lab.
+# Prints the time of each phase and, last, one "N passed, N failed" line over all jest projects.
+#
+#   npm run test:all            (after `npm ci`)
+#   LAB_KEEP=1 npm run test:all keeps a running lab instead of starting from bare hosts
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+results=$(mktemp -d)
+t0=$(date +%s)
+phase_start=$t0
+phase() {
+  local now
+  now=$(date +%s)
+  printf '[test-all] %-28s %4d s (total %4d s)\n' "$1" $((now - phase_start)) $((now - t0))
+  phase_start=$now
+}
+
+cleanup() {
+  if [ "${CI:-}" = "true" ] || [ "${LAB_STOP_AFTER:-}" = "1" ]; then bash lab/lab.sh down >/dev/null 2>&1 || true; fi
+  [ -n "${pulumi_pid:-}" ] && kill "$pulumi_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The CLI build is CPU-bound and the lab's image build mostly I/O: run them side by side.
+pulumi_log="$results/pulumi-install.log"
+bash scripts/pulumi-install.sh >"$pulumi_log" 2>&1 &
+pulumi_pid=$!
+
+npm run --silent build
+npm run --silent lint
+phase "build and lint"
+
+status=0
+run_jest() {
+  local project=$1
+  shift
+  npx jest --selectProjects "$project" --runInBand --json --outputFile="$results/$project.json" "$@" || status=1
+}
+
+run_jest unit
+phase "unit tests"
+
+bash lab/lab.sh test-prepare
+phase "lab up (bare hosts)"
+
+if wait "$pulumi_pid"; then
+  pulumi_pid=
+  tail -n 3 "$pulumi_log"
+else
+  pulumi_pid=
+  cat "$pulumi_log"
+  echo "[test-all] pulumi:install failed" >&2
+  status=1
+fi
+phase "pulumi:install (waited)"
+
+run_jest engine
+phase "engine tests"
+
+run_jest lab
+phase "lab tests"
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of fs.readdirSync(process.argv[1]).filter((f) => f.endsWith(".json"))) {
+    const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+exit "$status"

@@ -1,0 +1,189 @@
+/**
+ * VolumeGroup and LogicalVolume on both lab nodes, through the real engine: the seed's LVM steps
+ * (pvcreate/vgcreate on the empty disk, test-disk, test-swap and the DRBD meta volume), then
+ * every lifecycle path a user meets.
+ */
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { LogicalVolume, VolumeGroup } from "../../index";
+import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
+import { labConnection, labRun, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labConnectionInput, report } from "../support/lab-inputs";
+
+jest.setTimeout(LAB_TIMEOUT_MS);
+
+const MiB = 1024 * 1024;
+
+interface Desired {
+  volumes: Record<string, string>;
+  /** Volumes that exist on ha1 only (adopted ones). */
+  ha1Only: Record<string, string>;
+}
+
+const desired: Desired = {
+  volumes: { "test-disk": "512M", "test-swap": "128M", meta: "256M" },
+  ha1Only: {},
+};
+
+function program() {
+  const lab = labConnection();
+  const out: Record<string, unknown> = {};
+  for (const node of LAB_NODES) {
+    // ha1 pins its host key; ha2 trusts on first use and keeps the key in state.
+    const connection = labConnectionInput(node, { pin: node === "ha1" });
+    const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
+    const volumes = { ...desired.volumes, ...(node === "ha1" ? desired.ha1Only : {}) };
+    for (const [name, size] of Object.entries(volumes)) {
+      const lv = new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size }, { dependsOn: vg });
+      out[`${node}-${name}`] = lv.sizeBytes;
+    }
+    out[`${node}-hostKey`] = vg.observedHostKey;
+  }
+  return Promise.resolve(out);
+}
+
+async function lvSizes(node: LabNodeName): Promise<Record<string, number>> {
+  const json = await labRun(node, "lvs --reportformat json --units b --nosuffix -o lv_name,lv_size vg 2>/dev/null || echo '{}'");
+  const rows = (JSON.parse(json).report?.[0]?.lv ?? []) as { lv_name: string; lv_size: string }[];
+  return Object.fromEntries(rows.map((r) => [r.lv_name, Number(r.lv_size)]));
+}
+
+const checksum = (node: LabNodeName, device: string, mib: number) =>
+  labRun(node, `dd if=${device} bs=1M count=${mib} status=none | sha256sum | cut -d' ' -f1`);
+
+describeWithEngine("LVM on the lab through the engine", () => {
+  let stack: EngineStack;
+  let sshLog: string;
+
+  beforeAll(async () => {
+    const lab = labConnection();
+    for (const node of LAB_NODES) {
+      // Bare hosts: the data disk carries no signature and no volume group exists.
+      expect((await labRun(node, `blkid -p ${lab.nodes[node].dataDisk} || true`)).trim()).toBe("");
+    }
+    sshLog = path.join(mkdtempSync(path.join(tmpdir(), "xen-ha-ssh-")), "connections.log");
+    stack = await createEngineStack({
+      program,
+      projectName: "lvm-lab",
+      envVars: { PULUMI_XEN_HA_SSH_LOG: sshLog },
+      onOutput: (s) => process.stdout.write(s),
+    });
+  });
+
+  afterAll(async () => {
+    await labRun("ha1", "pkill -f 'hold-test-disk' || true").catch(() => undefined);
+    await stack?.dispose();
+  });
+
+  it("creates the volume group and the seed's volumes on both nodes", async () => {
+    const up = await stack.up();
+    expect(changesOnly(up.changes)).toEqual({ create: 8 });
+    for (const node of LAB_NODES) {
+      expect(await lvSizes(node)).toEqual({ "test-disk": 512 * MiB, "test-swap": 128 * MiB, meta: 256 * MiB });
+    }
+  });
+
+  it("opens one SSH connection per host for a whole up", () => {
+    const lines = readFileSync(sshLog, "utf8").trim().split("\n");
+    const perHost = lines.reduce<Record<string, number>>((m, l) => ({ ...m, [l]: (m[l] ?? 0) + 1 }), {});
+    report(`SSH connections opened by the first up: ${JSON.stringify(perHost)}`);
+    expect(Object.values(perHost)).toEqual([1, 1]);
+  });
+
+  it("records the host key seen on first use in the state of the unpinned node", async () => {
+    const outputs = await stack.outputs();
+    expect(outputs["ha2-hostKey"]).toBe(labConnection().nodes.ha2.hostKey);
+  });
+
+  it("a second up changes nothing", async () => {
+    const up = await stack.up();
+    expect(changeCount(up.changes)).toBe(0);
+  });
+
+  it("the same size in other units is no change", async () => {
+    desired.volumes["test-swap"] = "0.125G";
+    const preview = await stack.preview();
+    desired.volumes["test-swap"] = "128M";
+    expect(changeCount(preview.changes)).toBe(0);
+  });
+
+  it("preview of a larger volume shows exactly that update and touches no host", async () => {
+    desired.volumes["test-disk"] = "768M";
+    const preview = await stack.preview();
+    expect([changesOnly(preview.changes), preview.steps.map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort()]).toEqual([
+      { update: 2 },
+      ["update ha1-test-disk", "update ha2-test-disk"],
+    ]);
+    expect((await lvSizes("ha1"))["test-disk"]).toBe(512 * MiB);
+  });
+
+  it("grows a volume online while it is open, keeping its data", async () => {
+    const device = "/dev/vg/test-disk";
+    await labRun("ha1", `dd if=/dev/urandom of=${device} bs=1M count=64 status=none && sync`);
+    const before = await checksum("ha1", device, 64);
+    await labRun("ha1", `nohup sh -c 'exec 3<${device}; exec -a hold-test-disk sleep 900' >/dev/null 2>&1 &`);
+    const up = await stack.up();
+    expect([changesOnly(up.changes), (await lvSizes("ha1"))["test-disk"], await checksum("ha1", device, 64)]).toEqual([
+      { update: 2 },
+      768 * MiB,
+      before,
+    ]);
+  });
+
+  it("refuses to delete a volume that is open, and keeps it", async () => {
+    await labRun("ha1", "pkill -f hold-test-disk || true");
+    await labRun("ha1", `nohup sh -c 'exec 3</dev/vg/test-swap; exec -a hold-test-swap sleep 900' >/dev/null 2>&1 &`);
+    delete desired.volumes["test-swap"];
+    const failure = await stack.up().then(
+      () => "up succeeded",
+      (err: Error) => err.message,
+    );
+    expect([failure.includes("/dev/vg/test-swap is open"), "test-swap" in (await lvSizes("ha1"))]).toEqual([true, true]);
+  });
+
+  it("deletes it once nothing holds it", async () => {
+    await labRun("ha1", "pkill -f hold-test-swap || true");
+    const up = await stack.up();
+    expect([changesOnly(up.changes).delete, "test-swap" in (await lvSizes("ha1"))]).toEqual([1, false]);
+  });
+
+  it("refuses a shrink in preview, naming the input", async () => {
+    desired.volumes["test-disk"] = "256M";
+    const failure = await stack.preview().then(
+      () => "preview succeeded",
+      (err: Error) => err.message,
+    );
+    desired.volumes["test-disk"] = "768M";
+    expect(failure).toMatch(/size: shrinking 768 MiB to 256 MiB would destroy the data/);
+  });
+
+  it("refresh notices a volume removed by hand, and the next up recreates it", async () => {
+    await labRun("ha2", "lvremove -y vg/meta");
+    const refresh = await stack.refresh();
+    const up = await stack.up();
+    expect([changesOnly(refresh.changes), changesOnly(up.changes), (await lvSizes("ha2")).meta]).toEqual([
+      { delete: 1 },
+      { create: 1 },
+      256 * MiB,
+    ]);
+  });
+
+  it("adopts a volume that already exists, leaving its data alone", async () => {
+    await labRun("ha1", "lvcreate -y -L 64M -n legacy vg && dd if=/dev/urandom of=/dev/vg/legacy bs=1M count=16 status=none && sync");
+    const before = await checksum("ha1", "/dev/vg/legacy", 16);
+    desired.ha1Only = { legacy: "64M" };
+    const up = await stack.up();
+    expect([changesOnly(up.changes), await checksum("ha1", "/dev/vg/legacy", 16)]).toEqual([{ create: 1 }, before]);
+  });
+
+  it("destroy removes every volume and the group, leaving a blank disk", async () => {
+    const lab = labConnection();
+    await stack.destroy();
+    for (const node of LAB_NODES) {
+      const state = await labRun(node, `vgs --noheadings -o vg_name; pvs --noheadings -o pv_name; blkid -p ${lab.nodes[node].dataDisk} || true`);
+      expect(state.trim()).toBe("");
+    }
+    expect(existsSync(sshLog)).toBe(true);
+  });
+});

@@ -1,0 +1,26 @@
+/** Inputs of this package's resources that point at the lab's nodes. */
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionInput } from "../../provider/ssh/connection";
+import { labConnection, type LabNodeName } from "./lab";
+
+/**
+ * The connection to a lab node as a user would write it: the private key as a secret, and the
+ * host key pinned (`pin`) or left to trust on first use.
+ */
+export function labConnectionInput(node: LabNodeName, { pin }: { pin: boolean }): pulumi.Input<ConnectionInput> {
+  const lab = labConnection();
+  const n = lab.nodes[node];
+  return pulumi.output({
+    host: n.host,
+    port: n.port,
+    user: n.user,
+    privateKey: pulumi.secret(readFileSync(lab.privateKeyPath, "utf8")),
+    ...(pin ? { hostKey: n.hostKey } : {}),
+  });
+}
+
+/** Prints a figure a test measured, so it shows in CI's log. */
+export function report(line: string): void {
+  process.stdout.write(`[measured] ${line}\n`);
+}
