@@ -2,6 +2,7 @@
 const tsJest = ["ts-jest", { tsconfig: "test/tsconfig.json" }];
 const common = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
 module.exports = {
+  globalSetup: "<rootDir>/test/support/global-setup.js",
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { ...common, displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"] },
