@@ -39,7 +39,7 @@ describeWithEngine("the real Pulumi engine with a dynamic resource (inline progr
       content: cfg.require("content"),
       token: cfg.requireSecret("token"),
     });
-    return { path: f.path, size: f.size, token: f.token };
+    return { path: f.path, size: f.size, token: f.token, providerCwd: f.providerCwd };
   };
 
   beforeAll(async () => {
@@ -67,7 +67,19 @@ describeWithEngine("the real Pulumi engine with a dynamic resource (inline progr
   });
 
   it("up creates the resource once", async () => {
-    const r = await stack.up();
+    // Run from a directory without node_modules: the provider process must not depend on the test
+    // process's cwd (the engine starts it in the project's `main` dir, which the helper pins).
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-xen-ha-cwd-"));
+    const cwd = process.cwd();
+    process.chdir(elsewhere);
+    let r;
+    try {
+      r = await stack.up();
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+    expect(fs.realpathSync(String(r.outputs.providerCwd))).toBe(fs.realpathSync(stack.workDir));
     expect(changesOnly(r.changes)).toEqual({ create: 2 }); // the stack and the file
     expect(r.steps.map((s) => [s.op, s.type])).toEqual([["create", TYPE]]);
     expect(fs.readFileSync(file(), "utf8")).toBe(content);

@@ -395,6 +395,13 @@ export class EngineStack {
       envVars: { ...env.envVars, ...(opts.envVars ?? {}) },
       secretsProvider: "passphrase",
     };
+    if (opts.program && !hasProjectFile(workDir)) {
+      // The engine starts plugins (the dynamic-provider launcher) in the project's `main` dir. For
+      // inline programs the Automation API's default project says `main: process.cwd()`, i.e.
+      // wherever the test process happens to be; pin it to the work dir, whose node_modules
+      // links to this repo's.
+      wsOpts.projectSettings = { name: opts.projectName ?? "xen-ha-test", runtime: "nodejs", main: workDir };
+    }
     const stack = opts.program
       ? await LocalWorkspace.createOrSelectStack(
           { stackName, projectName: opts.projectName ?? "xen-ha-test", program: opts.program },
@@ -609,6 +616,10 @@ export class EngineStack {
 /** Creates (or selects) a stack for an inline program or a program directory; see `EngineStackOptions`. */
 export function createEngineStack(opts: EngineStackOptions): Promise<EngineStack> {
   return EngineStack.create(opts);
+}
+
+function hasProjectFile(dir: string): boolean {
+  return ["Pulumi.yaml", "Pulumi.yml", "Pulumi.json"].some((f) => fs.existsSync(path.join(dir, f)));
 }
 
 /** Removes ANSI colour codes. */
