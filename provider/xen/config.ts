@@ -1,0 +1,351 @@
+/**
+ * DomU config files (`/etc/xen/NAME.cfg`): rendering from inputs, reading back the ones
+ * xen-create-image writes, and the seed's rewrite of their disks onto DRBD. Rendered files keep to
+ * the syntax xl and xm (python) both read: `key = 'string'`, numbers, lists of strings.
+ */
+import { createHash } from "node:crypto";
+import type { CrashAction, Disk, GuestType, Vif, XenDomUInputs } from "./schema";
+
+export interface DomUConfig {
+  name: string;
+  type: GuestType;
+  kernel?: string;
+  ramdisk?: string;
+  root?: string;
+  extra?: string;
+  bootloader?: string;
+  /** MiB. */
+  memory: number;
+  maxMemory?: number;
+  vcpus: number;
+  maxVcpus?: number;
+  vifs: Vif[];
+  disks: Disk[];
+  onPoweroff: CrashAction;
+  onReboot: CrashAction;
+  onCrash: CrashAction;
+}
+
+export function configPath(name: string): string {
+  return `/etc/xen/${name}.cfg`;
+}
+
+/** Xen's own MAC range (00:16:3e, top bit of the fourth byte clear), fixed per guest name. */
+export function defaultMac(name: string): string {
+  const [a = 0, b = 0, c = 0] = createHash("sha256").update(name).digest();
+  return ["00", "16", "3e", a & 0x7f, b, c].map((x) => (typeof x === "string" ? x : x.toString(16).padStart(2, "0"))).join(":");
+}
+
+function str(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+export function formatVifSpec(vif: Vif): string {
+  const parts: string[] = [];
+  if (vif.mac) parts.push(`mac=${vif.mac.toLowerCase()}`);
+  if (vif.bridge) parts.push(`bridge=${vif.bridge}`);
+  if (vif.ip) parts.push(`ip=${vif.ip}`);
+  return parts.join(",");
+}
+
+/** The legacy positional form, the one xm and xl both read (xl's block-drbd included). */
+export function formatDiskSpec(disk: Disk): string {
+  const target = disk.drbd !== undefined ? `drbd:${disk.drbd}` : `phy:${disk.phy ?? ""}`;
+  return `${target},${disk.vdev},${disk.access}`;
+}
+
+/** The config file, byte for byte the same for the same inputs. `type` is omitted for xm, which does not know it. */
+export function renderDomUConfig(config: DomUConfig, toolstack: "xl" | "xm"): string {
+  const lines = ["# Managed by pulumi-xen-ha and written identically to every host of this guest; edits are overwritten.", `name = ${str(config.name)}`];
+  if (toolstack === "xl") lines.push(`type = ${str(config.type)}`);
+  if (config.bootloader) lines.push(`bootloader = ${str(config.bootloader)}`);
+  if (config.kernel) lines.push(`kernel = ${str(config.kernel)}`);
+  if (config.ramdisk) lines.push(`ramdisk = ${str(config.ramdisk)}`);
+  if (config.root) lines.push(`root = ${str(config.root)}`);
+  if (config.extra) lines.push(`extra = ${str(config.extra)}`);
+  lines.push(`memory = ${config.memory}`);
+  if (config.maxMemory !== undefined && config.maxMemory !== config.memory) lines.push(`maxmem = ${config.maxMemory}`);
+  lines.push(`vcpus = ${config.vcpus}`);
+  if (config.maxVcpus !== undefined && config.maxVcpus !== config.vcpus) lines.push(`maxvcpus = ${config.maxVcpus}`);
+  lines.push(list("vif", config.vifs.map(formatVifSpec)), list("disk", config.disks.map(formatDiskSpec)));
+  lines.push(`on_poweroff = ${str(config.onPoweroff)}`, `on_reboot = ${str(config.onReboot)}`, `on_crash = ${str(config.onCrash)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function list(key: string, items: string[]): string {
+  return items.length === 0 ? `${key} = []` : `${key} = [\n${items.map((i) => `    ${str(i)},\n`).join("")}]`;
+}
+
+/** The config of a guest: from its inputs, and for xen-tools guests from the file xen-create-image wrote. */
+export function domUConfigOf(inputs: XenDomUInputs, generated?: ParsedDomUConfig): DomUConfig {
+  const common = {
+    name: inputs.name,
+    type: inputs.type,
+    memory: inputs.memory,
+    maxMemory: inputs.maxMemory,
+    vcpus: inputs.vcpus,
+    maxVcpus: inputs.maxVcpus,
+    onPoweroff: inputs.onPoweroff,
+    onReboot: inputs.onReboot,
+    onCrash: inputs.onCrash,
+  };
+  const def = inputs.definition;
+  if (def.mode === "explicit") {
+    return {
+      ...common,
+      kernel: def.kernel,
+      ramdisk: def.ramdisk,
+      root: def.root,
+      bootloader: def.bootloader,
+      extra: inputs.extra,
+      vifs: def.vifs.map((v) => ({ ...v, mac: v.mac ?? defaultMac(inputs.name) })),
+      disks: def.disks,
+    };
+  }
+  if (!generated) throw new Error(`${inputs.name}: the config of a xen-tools guest is built from the file xen-create-image wrote; read it first`);
+  // xen-tools writes the guest's network config for eth0; newer kernels name the NIC enX0 otherwise.
+  const extra = joinWords([generated.extra, "net.ifnames=0", inputs.extra]);
+  const disks = generated.disks.map((d) => {
+    if (d.other !== undefined) throw new Error(`${inputs.name}: xen-create-image wrote a disk this package does not manage: ${d.other}`);
+    return def.drbd ? drbdDiskFor(d, volumeResource) : d;
+  });
+  return {
+    ...common,
+    kernel: generated.kernel,
+    ramdisk: generated.ramdisk,
+    root: generated.root,
+    bootloader: generated.bootloader,
+    extra,
+    vifs: [{ ip: def.ip, mac: def.mac ?? defaultMac(inputs.name), bridge: def.bridge }],
+    disks: disks.map((d) => ({ drbd: d.drbd, phy: d.phy, vdev: d.vdev, access: d.access })),
+  };
+}
+
+function joinWords(parts: (string | undefined)[]): string {
+  const words: string[] = [];
+  for (const w of parts.flatMap((p) => (p ?? "").split(/\s+/))) if (w && !words.includes(w)) words.push(w);
+  return words.join(" ");
+}
+
+/** The seed names each DRBD resource like the volume under it: /dev/vg/test-disk → test-disk. */
+export function volumeResource(path: string): string | undefined {
+  return /^\/dev\/[^/]+\/([^/]+)$/.exec(path)?.[1];
+}
+
+function drbdDiskFor(disk: ParsedDisk, resourceFor: (path: string) => string | undefined): ParsedDisk {
+  const resource = disk.phy === undefined ? undefined : resourceFor(disk.phy);
+  return resource === undefined ? disk : { vdev: disk.vdev, access: disk.access, drbd: resource };
+}
+
+// ---- Reading config files ----
+
+export type ConfigValue = string | ConfigValue[];
+
+export interface ConfigSetting {
+  key: string;
+  value: ConfigValue;
+  /** Where each quoted string of the value sits in the text, for edits that keep the rest of the file. */
+  strings: { value: string; start: number; end: number }[];
+}
+
+const TOKEN = /[ \t\r]*(?:(#[^\n]*)|(\n|;)|(\+=|=|\[|\]|,)|('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|([A-Za-z0-9_.-]+))/y;
+
+type Token = { kind: "comment" | "sep" | "punct" | "string" | "word"; text: string; start: number; end: number };
+const KINDS = ["comment", "sep", "punct", "string", "word"] as const;
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let at = 0;
+  for (;;) {
+    TOKEN.lastIndex = at;
+    const m = TOKEN.exec(text);
+    if (!m) {
+      if (/^\s*$/.test(text.slice(at))) return tokens;
+      throw new Error(`line ${lineOf(text, at)}: cannot read "${text.slice(at).trim().split("\n")[0]}" (not the xl/xm config syntax)`);
+    }
+    const group = m.slice(1).findIndex((g) => g !== undefined);
+    const token = m[group + 1]!;
+    at = TOKEN.lastIndex;
+    if (group > 0) tokens.push({ kind: KINDS[group]!, text: token, start: at - token.length, end: at });
+  }
+}
+
+/** Parses the common xl/xm syntax; anything else (python expressions, say) is reported with its line. */
+export function parseConfigFile(text: string): ConfigSetting[] {
+  const tokens = tokenize(text);
+  const settings: ConfigSetting[] = [];
+  let i = 0;
+  const fail = (why: string): never => {
+    throw new Error(`line ${lineOf(text, tokens[i]?.start ?? text.length)}: ${why}`);
+  };
+  const skipNewlines = () => {
+    while (tokens[i]?.text === "\n") i++;
+  };
+  const value = (strings: ConfigSetting["strings"]): ConfigValue => {
+    const t = tokens[i++] ?? fail("a value is missing");
+    if (t.kind === "string") {
+      const v = unquote(t.text);
+      strings.push({ value: v, start: t.start, end: t.end });
+      return v;
+    }
+    if (t.kind === "word") return t.text;
+    if (t.text !== "[") return fail(`unexpected "${t.text}"`);
+    const items: ConfigValue[] = [];
+    for (skipNewlines(); tokens[i]?.text !== "]"; skipNewlines()) {
+      items.push(value(strings));
+      skipNewlines();
+      if (tokens[i]?.text === ",") i++;
+      else if (tokens[i]?.text !== "]") fail('expected "," or "]"');
+    }
+    i++;
+    return items;
+  };
+  while (i < tokens.length) {
+    const t = tokens[i]!;
+    if (t.kind === "sep") {
+      i++;
+      continue;
+    }
+    const op = tokens[i + 1]?.text;
+    if (t.kind !== "word" || (op !== "=" && op !== "+=")) fail(`expected a setting such as name = 'test', found "${t.text}"`);
+    i += 2;
+    const strings: ConfigSetting["strings"] = [];
+    const v = value(strings);
+    const previous = settings.find((s) => s.key === t.text);
+    if (op === "+=" && previous) {
+      previous.value = Array.isArray(previous.value) && Array.isArray(v) ? [...previous.value, ...v] : `${String(previous.value)}${String(v)}`;
+      previous.strings.push(...strings);
+    } else if (previous) Object.assign(previous, { value: v, strings });
+    else settings.push({ key: t.text, value: v, strings });
+    if (i < tokens.length && tokens[i]!.kind !== "sep") fail(`unexpected "${tokens[i]!.text}" after ${t.text}`);
+  }
+  return settings;
+}
+
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split("\n").length;
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r" };
+function unquote(token: string): string {
+  return token.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => ESCAPES[c] ?? c);
+}
+
+export interface ParsedDisk {
+  drbd?: string;
+  phy?: string;
+  /** A disk of another kind (file image, iscsi…), kept as written. */
+  other?: string;
+  vdev: string;
+  access: "w" | "r";
+}
+
+export interface ParsedDomUConfig {
+  name?: string;
+  type?: string;
+  kernel?: string;
+  ramdisk?: string;
+  root?: string;
+  extra?: string;
+  bootloader?: string;
+  memory?: number;
+  maxMemory?: number;
+  vcpus?: number;
+  maxVcpus?: number;
+  vifs: Vif[];
+  disks: ParsedDisk[];
+  onCrash?: string;
+  settings: ConfigSetting[];
+}
+
+/** Reads a config such as the one xen-create-image writes (numbers may be quoted there: `memory = '384'`). */
+export function readDomUConfig(text: string): ParsedDomUConfig {
+  const settings = parseConfigFile(text);
+  const get = (key: string) => settings.find((s) => s.key === key)?.value;
+  const text_ = (key: string) => {
+    const v = get(key);
+    return typeof v === "string" ? v : undefined;
+  };
+  const num = (key: string) => {
+    const v = text_(key);
+    return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
+  };
+  const strings = (key: string) => {
+    const v = get(key);
+    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+  };
+  return {
+    name: text_("name"),
+    type: text_("type"),
+    kernel: text_("kernel"),
+    ramdisk: text_("ramdisk"),
+    root: text_("root"),
+    extra: text_("extra"),
+    bootloader: text_("bootloader"),
+    memory: num("memory"),
+    maxMemory: num("maxmem"),
+    vcpus: num("vcpus"),
+    maxVcpus: num("maxvcpus"),
+    vifs: strings("vif").map(parseVifSpec),
+    disks: strings("disk").map(parseDiskSpec),
+    onCrash: text_("on_crash"),
+    settings,
+  };
+}
+
+export function parseVifSpec(spec: string): Vif {
+  const vif: Vif = {};
+  for (const part of spec.split(",")) {
+    const [key = "", ...rest] = part.trim().split("=");
+    const value = rest.join("=").trim();
+    if (key === "mac" || key === "bridge" || key === "ip") vif[key] = value;
+  }
+  return vif;
+}
+
+const DEPRECATED_PREFIXES = new Set(["tapdisk", "tap2", "tap", "aio", "ioemu", "file", "phy", "raw", "qcow", "qcow2", "vhd"]);
+const SCRIPT_PREFIXES = new Set(["iscsi", "nbd", "enbd", "drbd"]);
+
+/** Reads both the legacy `[prefix:]target,vdev,access` form and xl's `key=value` form. */
+export function parseDiskSpec(spec: string): ParsedDisk {
+  const targetAt = spec.search(/(^|,)\s*target=/);
+  const head = targetAt < 0 ? spec : spec.slice(0, targetAt);
+  const named: Record<string, string> = {};
+  const positional: string[] = [];
+  for (const part of head.split(",").map((p) => p.trim())) {
+    const eq = part.indexOf("=");
+    if (eq > 0) named[part.slice(0, eq)] = part.slice(eq + 1);
+    else positional.push(part);
+  }
+  if (targetAt >= 0) positional.unshift(spec.slice(targetAt).replace(/^,?\s*target=/, ""));
+  let target = named.target ?? positional[0] ?? "";
+  let script = named.script?.replace(/^block-/, "");
+  let legacy = false;
+  for (let m = /^([a-z0-9]+):/.exec(target); m && (DEPRECATED_PREFIXES.has(m[1]!) || SCRIPT_PREFIXES.has(m[1]!)); m = /^([a-z0-9]+):/.exec(target)) {
+    if (SCRIPT_PREFIXES.has(m[1]!)) script = m[1];
+    target = target.slice(m[0].length);
+    legacy = true;
+  }
+  const [vdevField = "", accessField = ""] = legacy ? [positional[1], positional[2]] : [positional[2], positional[3]];
+  const vdev = (named.vdev ?? vdevField).split(":")[0] ?? "";
+  const access = /^r(o)?$/.test(named.access ?? accessField) ? "r" : "w";
+  if (script === "drbd") return { drbd: target, vdev, access };
+  if (script === undefined && target.startsWith("/dev/")) return { phy: target, vdev, access };
+  return { other: spec, vdev, access };
+}
+
+/**
+ * The seed's edit of a xen-tools config: `phy:/dev/vg/test-disk,xvda2,w` becomes
+ * `drbd:test-disk,xvda2,w`; the rest of the file is left as it was.
+ */
+export function rewriteDisksToDrbd(text: string, resourceFor: (path: string) => string | undefined = volumeResource): string {
+  const disk = parseConfigFile(text).find((s) => s.key === "disk");
+  let out = text;
+  for (const s of [...(disk?.strings ?? [])].sort((a, b) => b.start - a.start)) {
+    const parsed = parseDiskSpec(s.value);
+    const rewritten = drbdDiskFor(parsed, resourceFor);
+    if (rewritten.drbd === undefined || parsed.drbd !== undefined) continue;
+    out = `${out.slice(0, s.start)}${str(formatDiskSpec({ drbd: rewritten.drbd, vdev: parsed.vdev, access: parsed.access }))}${out.slice(s.end)}`;
+  }
+  return out;
+}
