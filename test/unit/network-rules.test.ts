@@ -1,0 +1,220 @@
+import { execFileSync } from "node:child_process";
+import { diffInputs } from "../../provider/diff";
+import { parseInputs, UNKNOWN } from "../../provider/inputs";
+import { paths, renderHostname, renderHosts, renderInterfacesDropIn, renderNtpConfig, ensureLoopModule, renderLoopOptions } from "../../provider/network/render";
+import {
+  buildNetworkProbeScript,
+  checkConnectionAddressKept,
+  checkManagementAddressChange,
+  networkDrift,
+  nodeNetworkRules,
+  observedAddresses,
+  parseNetworkProbe,
+  parseStanzas,
+  planInterfacesApply,
+  validateNodeNetworkChange,
+  type NetworkProbe,
+} from "../../provider/network/rules";
+import { nodeNetworkSchema, type NodeNetworkInputArgs } from "../../provider/network/schema";
+
+const args: NodeNetworkInputArgs = {
+  connection: { host: "10.1.1.100", privateKey: "key" },
+  hostname: "ha1.domain.local",
+  public: { address: "10.1.1.100" },
+  crossover: { address: "192.168.1.100" },
+  peer: { hostname: "ha2.domain.local", publicAddress: "10.1.1.101", crossoverAddress: "192.168.1.101" },
+};
+const ha1 = nodeNetworkSchema.parse(args);
+const withPublic = (address: string, extra: object = {}) => nodeNetworkSchema.parse({ ...args, ...extra, public: { address } });
+
+/** `ip -j -d addr show` on a configured lab node (iproute2 6.1), trimmed to the fields we read and a few beside them. */
+const ipJson = JSON.stringify([
+  { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP", "LOWER_UP"], mtu: 65536, operstate: "UNKNOWN", addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host", label: "lo" }, { family: "inet6", local: "::1", prefixlen: 128, scope: "host" }] },
+  { ifindex: 2, ifname: "eth0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, master: "xenbr0", operstate: "UP", linkinfo: { info_slave_kind: "bridge", info_slave_data: { state: "forwarding" } }, addr_info: [{ family: "inet6", local: "fe80::5054:ff:fea0:106", prefixlen: 64, scope: "link" }] },
+  { ifindex: 3, ifname: "eth1", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", addr_info: [{ family: "inet", local: "192.168.1.100", prefixlen: 24, broadcast: "192.168.1.255", scope: "global", label: "eth1" }] },
+  { ifindex: 4, ifname: "eth2", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", addr_info: [{ family: "inet", local: "10.0.2.15", prefixlen: 24, scope: "global", label: "eth2" }] },
+  { ifindex: 5, ifname: "xenbr0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", linkinfo: { info_kind: "bridge", info_data: { forward_delay: 0, stp_state: 0 } }, addr_info: [{ family: "inet", local: "10.1.1.100", prefixlen: 24, broadcast: "10.1.1.255", scope: "global", label: "xenbr0" }] },
+]);
+
+const labMain = "source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n";
+
+function probeOutput(files: Record<string, string | null>, extra = ""): string {
+  const fileLines = Object.entries(files).map(([path, content]) =>
+    content === null ? `file\t${path}\tabsent\t` : `file\t${path}\tpresent\t${Buffer.from(content).toString("base64")}`,
+  );
+  return [
+    ...fileLines,
+    "hostname\tha1.domain.local",
+    "fqdn\tha1.domain.local",
+    "service\tchrony.service\tactive\tenabled",
+    "service\tntp.service\tinactive\t",
+    `ip\t${ipJson}`,
+    extra,
+  ].join("\n");
+}
+
+const converged: NetworkProbe = parseNetworkProbe(
+  probeOutput({
+    [paths.interfaces]: labMain,
+    [paths.interfacesDropIn]: renderInterfacesDropIn(ha1),
+    [paths.hosts]: renderHosts(ha1),
+    [paths.hostname]: renderHostname(ha1),
+    [paths.modules]: ensureLoopModule(""),
+    [paths.loopOptions]: renderLoopOptions(64),
+    [paths.chrony]: renderNtpConfig(ha1),
+    [paths.ntp]: null,
+  }),
+);
+
+describe("NodeNetwork inputs", () => {
+  it("fills the seed's defaults: eth0 on bridge xenbr0, eth1, /24 networks, chrony, 64 loop devices", () => {
+    expect([ha1.public.device, ha1.public.bridge, ha1.crossover.device, ha1.public.prefixLength, ha1.ntp.daemon, ha1.loopMaxDevices]).toEqual(["eth0", "xenbr0", "eth1", 24, "chrony", 64]);
+  });
+
+  it("has no gateway unless one is given (the lab has none)", () => {
+    expect(ha1.public.gateway).toBeUndefined();
+  });
+
+  it("refuses a gateway outside the public network", () => {
+    const parsed = parseInputs(nodeNetworkSchema, { ...args, public: { address: "10.1.1.100", gateway: "10.2.0.1" } });
+    expect(parsed.ok ? [] : parsed.failures.map((f) => f.property)).toEqual(["public.gateway"]);
+  });
+
+  it("refuses the peer's address as this node's", () => {
+    const parsed = parseInputs(nodeNetworkSchema, { ...args, crossover: { address: "192.168.1.101" } });
+    expect(parsed.ok ? [] : parsed.failures.map((f) => f.property)).toContain("crossover.address");
+  });
+
+  it("accepts addresses still unknown during preview", () => {
+    const parsed = parseInputs(nodeNetworkSchema, { ...args, public: { address: UNKNOWN } });
+    expect(parsed.ok || parsed.onlyUnknowns).toBe(true);
+  });
+});
+
+describe("NodeNetwork diffs", () => {
+  const before = ha1 as unknown as Record<string, unknown>;
+
+  it("a new connection address is an update: only the update knows the old address to apply through", () => {
+    const after = { ...ha1, connection: { ...ha1.connection, host: "10.1.1.200" } };
+    expect(diffInputs(before, after, nodeNetworkRules)).toEqual({ changes: true, replaces: [], updates: ["connection"] });
+  });
+
+  it("a new gateway is an in-place update", () => {
+    expect(diffInputs(before, { ...ha1, public: { ...ha1.public, gateway: "10.1.1.1" } }, nodeNetworkRules).updates).toEqual(["public"]);
+  });
+
+  it("setting the opt-in alone changes nothing on the host", () => {
+    expect(diffInputs(before, { ...ha1, allowManagementAddressChange: true }, nodeNetworkRules).changes).toBe(false);
+  });
+});
+
+describe("protecting the provider's own connection", () => {
+  it("refuses to move the public address the provider connects through, naming the field and the fix", () => {
+    const failure = checkManagementAddressChange({ connectionHost: "10.1.1.100", before: ha1, after: withPublic("10.1.1.200") });
+    expect([failure?.property, failure?.reason]).toEqual(["public.address", expect.stringContaining("set allowManagementAddressChange: true and change connection.host to 10.1.1.200")]);
+  });
+
+  it("allows it with the explicit opt-in", () => {
+    expect(checkManagementAddressChange({ connectionHost: "10.1.1.100", before: ha1, after: withPublic("10.1.1.200", { allowManagementAddressChange: true }) })).toBeUndefined();
+  });
+
+  it("counts a connection by the node's FQDN as a connection through the public address", () => {
+    expect(checkManagementAddressChange({ connectionHost: "ha1.domain.local", before: ha1, after: withPublic("10.1.1.200") })?.property).toBe("public.address");
+  });
+
+  it("does not stand in the way when the provider uses a management address of its own (the lab's eth2)", () => {
+    expect(checkManagementAddressChange({ connectionHost: "127.0.0.1", before: ha1, after: withPublic("10.1.1.200") })).toBeUndefined();
+  });
+
+  it("is what check reports in preview", () => {
+    expect(validateNodeNetworkChange(ha1, withPublic("10.1.1.200")).map((f) => f.property)).toEqual(["public.address"]);
+  });
+
+  it("lets the address move from the NIC onto the bridge: it stays on the node", () => {
+    expect(checkConnectionAddressKept("10.1.1.100", [{ device: "eth0", address: "10.1.1.100" }], ha1)).toBeUndefined();
+  });
+
+  it("refuses, on create, settings that drop the address the provider reaches a managed NIC at", () => {
+    expect(checkConnectionAddressKept("10.1.1.50", [{ device: "eth0", address: "10.1.1.50" }], ha1)?.property).toBe("public.address");
+  });
+});
+
+describe("planning an interfaces apply", () => {
+  it("on a bare lab node: installs the drop-in, brings up the bridge and the crossover, and clears the future port", () => {
+    const apply = planInterfacesApply({ after: ha1, liveMain: labMain, liveDropIn: null, jobId: "j" });
+    expect([apply?.plan.files.map((f) => f.live), apply?.plan.takeDown, apply?.plan.flush, apply?.plan.bringUp]).toEqual([
+      [paths.interfacesDropIn],
+      [],
+      ["eth0"],
+      ["xenbr0", "eth1"],
+    ]);
+  });
+
+  it("on an installed Debian host: takes eth0 over from the main file and takes its old settings down first", () => {
+    const main = "auto lo\niface lo inet loopback\nsource /etc/network/interfaces.d/*\nallow-hotplug eth0\niface eth0 inet static\n\taddress 10.1.1.100/24\n";
+    const apply = planInterfacesApply({ after: ha1, liveMain: main, liveDropIn: null, jobId: "j" });
+    expect([apply?.plan.files.map((f) => f.live), apply?.plan.takeDown]).toEqual([[paths.interfaces, paths.interfacesDropIn], ["eth0"]]);
+  });
+
+  it("does nothing when the node already has the settings", () => {
+    expect(planInterfacesApply({ after: ha1, liveMain: labMain, liveDropIn: renderInterfacesDropIn(ha1), jobId: "j" })).toBeNull();
+  });
+
+  it("bounces only the crossover link when only its address changes", () => {
+    const after = nodeNetworkSchema.parse({ ...args, crossover: { address: "192.168.1.110" } });
+    const apply = planInterfacesApply({ after, liveMain: labMain, liveDropIn: renderInterfacesDropIn(ha1), jobId: "j" });
+    expect([apply?.plan.takeDown, apply?.plan.bringUp]).toEqual([["eth1"], ["eth1"]]);
+  });
+
+  it("bounces the bridge with its port when the gateway changes, bridge first", () => {
+    const after = nodeNetworkSchema.parse({ ...args, public: { address: "10.1.1.100", gateway: "10.1.1.1" } });
+    const apply = planInterfacesApply({ after, liveMain: labMain, liveDropIn: renderInterfacesDropIn(ha1), jobId: "j" });
+    expect([apply?.plan.takeDown, apply?.plan.bringUp]).toEqual([["xenbr0", "eth0"], ["xenbr0"]]);
+  });
+
+  it("stages files outside interfaces.d, where ifupdown would read them", () => {
+    const apply = planInterfacesApply({ after: ha1, liveMain: labMain, liveDropIn: null, jobId: "j" });
+    expect(apply?.uploads.map((u) => u.staged)).toEqual(["/var/lib/pulumi-xen-ha/network/staged/pulumi-xen-ha"]);
+  });
+
+  it("reads back the stanzas it renders", () => {
+    expect(parseStanzas(renderInterfacesDropIn(ha1)).map((s) => [s.name, s.auto])).toEqual([["eth0", false], ["xenbr0", true], ["eth1", true]]);
+  });
+});
+
+describe("the network probe", () => {
+  it("is a valid POSIX shell script", () => {
+    expect(() => execFileSync("sh", ["-n", "-c", buildNetworkProbeScript().text])).not.toThrow();
+  });
+
+  it("decodes files, including absent ones", () => {
+    expect([converged.files[paths.hostname], converged.files[paths.ntp]]).toEqual(["ha1.domain.local\n", null]);
+  });
+
+  it("reads which bridge a NIC is a port of", () => {
+    expect(converged.links.find((l) => l.name === "eth0")?.master).toBe("xenbr0");
+  });
+
+  it("lists the IPv4 addresses per interface", () => {
+    expect(observedAddresses(converged.links)).toEqual([
+      { device: "lo", address: "127.0.0.1" },
+      { device: "eth1", address: "192.168.1.100" },
+      { device: "eth2", address: "10.0.2.15" },
+      { device: "xenbr0", address: "10.1.1.100" },
+    ]);
+  });
+
+  it("reports no drift on a converged node", () => {
+    expect(networkDrift(ha1, converged)).toEqual([]);
+  });
+
+  it("reports a running host name that differs, against the hostname input", () => {
+    const probe = { ...converged, hostname: "ha1" };
+    expect(networkDrift(ha1, probe)).toEqual([{ property: "hostname", detail: "the running host name is ha1" }]);
+  });
+
+  it("reports a stopped time daemon", () => {
+    const probe = { ...converged, services: { "chrony.service": { active: "inactive", enabled: "masked" } } };
+    expect(networkDrift(ha1, probe).map((d) => d.property)).toEqual(["ntp"]);
+  });
+});
