@@ -1,0 +1,100 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { z } from "zod";
+import { disablePygrubFor, forcesPygrub, buildXenCreateImageScript, renderXenToolsConfig, xenToolsVolumes } from "../../provider/xen/xen-tools";
+import type { XenToolsDefinition, xenToolsDefinitionSchema } from "../../provider/xen/schema";
+import { fixture, parsed, seedGuest } from "./fixtures/xen/inputs";
+
+function guest(definition: Partial<z.input<typeof xenToolsDefinitionSchema>> = {}) {
+  const inputs = parsed(seedGuest({ definition: { mode: "xen-tools", ip: "10.1.1.50", installMethod: "tar", installSource: "/srv/bookworm.tar", password: "S3cret pass", ...definition } }));
+  return { ...inputs, definition: inputs.definition as XenToolsDefinition };
+}
+
+describe("xen-tools.conf", () => {
+  it("holds the seed's settings, installs offline from a tarball, and leaves booting and /etc/hosts to us", () => {
+    expect(renderXenToolsConfig(guest())).toBe(
+      [
+        "# xen-tools settings for test, written by pulumi-xen-ha.",
+        "install-method = tar",
+        "install-source = /srv/bookworm.tar",
+        "size = 5Gb",
+        "memory = 384M",
+        "swap = 384Mb",
+        "fs = ext3",
+        "dist = bookworm",
+        "image = sparse",
+        "gateway = 10.1.1.1",
+        "netmask = 255.255.255.0",
+        "broadcast = 10.1.1.255",
+        "mac = 00:16:3e:1f:86:d0",
+        "arch = amd64",
+        "pygrub = 0",
+        "boot = 0",
+        "nohosts = 1",
+        "output = /etc/xen",
+        "extension = .cfg",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("writes noswap for a guest without swap", () => {
+    expect(renderXenToolsConfig(guest({ swap: false }))).toContain("\nnoswap = 1\n");
+  });
+
+  it("never writes the password into the file", () => {
+    expect(renderXenToolsConfig(guest())).not.toContain("S3cret");
+  });
+});
+
+describe("xen-create-image", () => {
+  it("names the guest, its address and the volume group, reads our file, and passes the password as a secret", () => {
+    expect(buildXenCreateImageScript(guest()).display.split("\n")[2]).toBe(
+      "xen-create-image --hostname=test --ip=10.1.1.50 --lvm=vg --config=/etc/xen-tools/xen-ha-test.conf --nopasswd --password=*** >/dev/null || status=$?",
+    );
+  });
+
+  it("sets no password when none is given rather than generating one", () => {
+    expect(buildXenCreateImageScript(guest({ password: undefined })).text).toContain(" --nopasswd --genpass=0 >/dev/null");
+  });
+
+  it("hands xen-create-image a password with quotes and $(…) as one literal word", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xci-"));
+    writeFileSync(join(dir, "xen-create-image"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/args\n`);
+    chmodSync(join(dir, "xen-create-image"), 0o755);
+    const text = buildXenCreateImageScript(guest({ password: "it's $(touch x) `id`" })).text;
+    spawnSync("sh", ["-c", text], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+    expect(readFileSync(join(dir, "args"), "utf8").split("\n")).toContain("--password=it's $(touch x) `id`");
+  });
+
+  it("blanks the password line of the log, which xen-create-image writes in clear", () => {
+    const line = buildXenCreateImageScript(guest()).text.split("\n")[3]!;
+    const sed = /sed -i '([^']+)'/.exec(line)![1]!;
+    const run = spawnSync("sed", [sed], { input: "Hostname        :  test\nRoot Password   :  S3cret pass\n", encoding: "utf8" });
+    expect(run.stdout).toBe("Hostname        :  test\nRoot Password   :  (removed)\n");
+  });
+
+  it("lists the volumes it makes with the sizes the peer needs, swap first as xen-tools numbers them", () => {
+    expect(xenToolsVolumes(guest())).toEqual([
+      { name: "test-disk", size: "5120M", vdev: "xvda2" },
+      { name: "test-swap", size: "384M", vdev: "xvda1" },
+    ]);
+  });
+
+  it("puts the root on xvda1 when there is no swap", () => {
+    expect(xenToolsVolumes(guest({ swap: false }))).toEqual([{ name: "test-disk", size: "5120M", vdev: "xvda1" }]);
+  });
+});
+
+describe("distributions.conf", () => {
+  it("sees that xen-tools 4.9.2 forces pygrub for bookworm", () => {
+    expect(forcesPygrub(fixture("distributions.conf"), "bookworm")).toBe(true);
+  });
+
+  it("stops forcing pygrub for one distribution only", () => {
+    const after = disablePygrubFor(fixture("distributions.conf"), "bookworm");
+    expect(after).toBe(fixture("distributions.conf").replace("bookworm     = debian pygrub", "bookworm     = debian"));
+  });
+});
