@@ -78,29 +78,12 @@ function list(key: string, items: string[]): string {
 
 /** The config of a guest: from its inputs, and for xen-tools guests from the file xen-create-image wrote. */
 export function domUConfigOf(inputs: XenDomUInputs, generated?: ParsedDomUConfig): DomUConfig {
-  const common = {
-    name: inputs.name,
-    type: inputs.type,
-    memory: inputs.memory,
-    maxMemory: inputs.maxMemory,
-    vcpus: inputs.vcpus,
-    maxVcpus: inputs.maxVcpus,
-    onPoweroff: inputs.onPoweroff,
-    onReboot: inputs.onReboot,
-    onCrash: inputs.onCrash,
-  };
+  const { name, type, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash } = inputs;
+  const common = { name, type, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash };
   const def = inputs.definition;
   if (def.mode === "explicit") {
-    return {
-      ...common,
-      kernel: def.kernel,
-      ramdisk: def.ramdisk,
-      root: def.root,
-      bootloader: def.bootloader,
-      extra: inputs.extra,
-      vifs: def.vifs.map((v) => ({ ...v, mac: v.mac ?? defaultMac(inputs.name) })),
-      disks: def.disks,
-    };
+    const { kernel, ramdisk, root, bootloader, disks } = def;
+    return { ...common, kernel, ramdisk, root, bootloader, disks, extra: inputs.extra, vifs: def.vifs.map((v) => ({ ...v, mac: v.mac ?? defaultMac(name) })) };
   }
   if (!generated) throw new Error(`${inputs.name}: the config of a xen-tools guest is built from the file xen-create-image wrote; read it first`);
   // xen-tools writes the guest's network config for eth0; newer kernels name the NIC enX0 otherwise.
@@ -109,12 +92,13 @@ export function domUConfigOf(inputs: XenDomUInputs, generated?: ParsedDomUConfig
     if (d.other !== undefined) throw new Error(`${inputs.name}: xen-create-image wrote a disk this package does not manage: ${d.other}`);
     return def.drbd ? drbdDiskFor(d, volumeResource) : d;
   });
+  const { kernel, ramdisk, root, bootloader } = generated;
   return {
     ...common,
-    kernel: generated.kernel,
-    ramdisk: generated.ramdisk,
-    root: generated.root,
-    bootloader: generated.bootloader,
+    kernel,
+    ramdisk,
+    root,
+    bootloader,
     extra,
     vifs: [{ ip: def.ip, mac: def.mac ?? defaultMac(inputs.name), bridge: def.bridge }],
     disks: disks.map((d) => ({ drbd: d.drbd, phy: d.phy, vdev: d.vdev, access: d.access })),
@@ -240,57 +224,28 @@ export interface ParsedDisk {
   access: "w" | "r";
 }
 
-export interface ParsedDomUConfig {
-  name?: string;
-  type?: string;
-  kernel?: string;
-  ramdisk?: string;
-  root?: string;
-  extra?: string;
-  bootloader?: string;
-  memory?: number;
-  maxMemory?: number;
-  vcpus?: number;
-  maxVcpus?: number;
-  vifs: Vif[];
-  disks: ParsedDisk[];
-  onCrash?: string;
-  settings: ConfigSetting[];
-}
+type TextKey = "name" | "type" | "kernel" | "ramdisk" | "root" | "extra" | "bootloader" | "onCrash";
+type NumberKey = "memory" | "maxMemory" | "vcpus" | "maxVcpus";
+const TEXT_KEYS: Record<TextKey, string> = { name: "name", type: "type", kernel: "kernel", ramdisk: "ramdisk", root: "root", extra: "extra", bootloader: "bootloader", onCrash: "on_crash" };
+const NUMBER_KEYS: Record<NumberKey, string> = { memory: "memory", maxMemory: "maxmem", vcpus: "vcpus", maxVcpus: "maxvcpus" };
+
+export type ParsedDomUConfig = Partial<Record<TextKey, string>> & Partial<Record<NumberKey, number>> & { vifs: Vif[]; disks: ParsedDisk[]; settings: ConfigSetting[] };
 
 /** Reads a config such as the one xen-create-image writes (numbers may be quoted there: `memory = '384'`). */
 export function readDomUConfig(text: string): ParsedDomUConfig {
   const settings = parseConfigFile(text);
   const get = (key: string) => settings.find((s) => s.key === key)?.value;
-  const text_ = (key: string) => {
+  const list = (key: string) => [get(key) ?? []].flat().filter((x): x is string => typeof x === "string");
+  const parsed: ParsedDomUConfig = { vifs: list("vif").map(parseVifSpec), disks: list("disk").map(parseDiskSpec), settings };
+  for (const [field, key] of Object.entries(TEXT_KEYS) as [TextKey, string][]) {
     const v = get(key);
-    return typeof v === "string" ? v : undefined;
-  };
-  const num = (key: string) => {
-    const v = text_(key);
-    return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
-  };
-  const strings = (key: string) => {
+    if (typeof v === "string") parsed[field] = v;
+  }
+  for (const [field, key] of Object.entries(NUMBER_KEYS) as [NumberKey, string][]) {
     const v = get(key);
-    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
-  };
-  return {
-    name: text_("name"),
-    type: text_("type"),
-    kernel: text_("kernel"),
-    ramdisk: text_("ramdisk"),
-    root: text_("root"),
-    extra: text_("extra"),
-    bootloader: text_("bootloader"),
-    memory: num("memory"),
-    maxMemory: num("maxmem"),
-    vcpus: num("vcpus"),
-    maxVcpus: num("maxvcpus"),
-    vifs: strings("vif").map(parseVifSpec),
-    disks: strings("disk").map(parseDiskSpec),
-    onCrash: text_("on_crash"),
-    settings,
-  };
+    if (typeof v === "string" && /^\s*\d+\s*$/.test(v)) parsed[field] = Number(v);
+  }
+  return parsed;
 }
 
 export function parseVifSpec(spec: string): Vif {
