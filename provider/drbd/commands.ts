@@ -1,0 +1,174 @@
+/**
+ * Command builders for DRBD. Pure: they return shell text, they run nothing. Commands that write
+ * meta-data name the format (v08) themselves, so a DRBD 9 default can never creep in.
+ */
+import { joinLines, literal, sh, type Shell } from "../shell";
+import { CONFIG_DIR, resourceConfigPath } from "./render";
+import { minorOf, type DrbdNodeInputs, type DrbdResourceInputs } from "./schema";
+
+/** Marker lines between the sections of the status probe's output. */
+export const PROBE_SECTIONS = ["proc", "status", "kernel", "config"] as const;
+export type ProbeSection = (typeof PROBE_SECTIONS)[number];
+export const probeMarker = (section: ProbeSection): string => `--8<-- ${section}`;
+const marker = (section: ProbeSection): Shell => sh`echo ${probeMarker(section)}`;
+
+/** The loaded module's version from /proc/drbd, else the installed module's (drbd-utils asks the same way). */
+const MODULE_VERSION = literal(
+  `module_version=$(sed -n 's/^version: \\([0-9.]*\\).*/\\1/p' /proc/drbd 2>/dev/null || true)\n` +
+    `[ -n "$module_version" ] || module_version=$(modinfo -F version drbd 2>/dev/null || true)`,
+);
+
+/**
+ * The kernel module must speak the dialect we configure: drbd-utils picks its 8.4 or 9 tools by
+ * the module's version, and 9's meta-data would be unreadable to an 8.4 kernel. Stop before
+ * touching anything otherwise.
+ */
+function requireModule(drbdVersion: DrbdResourceInputs["drbdVersion"]): Shell {
+  const dialect = drbdVersion === "8.3" ? "8.3" : "8.4";
+  return joinLines([
+    MODULE_VERSION,
+    literal(
+      `case "$module_version" in ${dialect}.*) ;; *) echo "the DRBD kernel module is version \${module_version:-unknown}, ` +
+        `not ${dialect}: refusing to go on" >&2; exit 3 ;; esac`,
+    ),
+  ]);
+}
+
+/**
+ * Where the lifecycle writes candidate files for the parser check: outside /etc/drbd.d, so no
+ * drbdadm run reads them by accident, and per resource, so two checks never share one.
+ */
+export function candidatePaths(name: string): { resource: string; globalCommon: string } {
+  return { resource: `/run/xen-ha/drbd/${name}.res`, globalCommon: `/run/xen-ha/drbd/${name}.global_common.conf` };
+}
+
+/**
+ * Runs drbdadm's own parser over the candidate files before they are installed: a throw-away main
+ * config includes the candidate global file, every installed resource file but this one (so
+ * clashes of minors, disks, meta-data indexes and ports with other resources show), and the
+ * candidate resource file. Prints `drbdadm dump` on success; drbdadm's exit code and stderr
+ * otherwise (see `parseConfigCheck`). The candidates are removed either way.
+ */
+export function buildCheckConfigScript(name: string, candidates = candidatePaths(name)): Shell {
+  const cleanup = sh`rm -rf "$dir" ${candidates.resource} ${candidates.globalCommon}`;
+  return joinLines([
+    literal("set -eu"),
+    literal("dir=$(mktemp -d)"),
+    sh`trap ${cleanup.text} EXIT`,
+    literal("{"),
+    sh`printf 'include "%s";\\n' ${candidates.globalCommon}`,
+    sh`for f in ${literal(`${CONFIG_DIR}/*.res`)}; do`,
+    sh`  if [ -e "$f" ] && [ "$f" != ${resourceConfigPath(name)} ]; then printf 'include "%s";\\n' "$f"; fi`,
+    literal("done"),
+    sh`printf 'include "%s";\\n' ${candidates.resource}`,
+    literal('} > "$dir/drbd.conf"'),
+    sh`drbdadm -c "$dir/drbd.conf" dump ${name}`,
+  ]);
+}
+
+/** drbdmeta's description of where a node's meta-data lives: `MINOR v08 DEVICE INDEX`, as drbdadm passes it. */
+function metaLocation(node: DrbdNodeInputs): (string | number)[] {
+  const minor = minorOf(node.device);
+  return node.metaDisk === "internal" ? [minor, "v08", node.disk, "internal"] : [minor, "v08", node.metaDisk.device, node.metaDisk.index];
+}
+
+/**
+ * Reads the generation identifiers from the node's meta-data area. Exit 0: valid meta-data (the
+ * output is its UUIDs and flags); exit 1: no valid meta-data there; 10 or 20: the area cannot be
+ * read (too small, missing device). Works with the resource up or down. Expect exit code 1.
+ */
+export function buildMetadataProbeCommand(node: DrbdNodeInputs): Shell {
+  return sh`drbdmeta ${metaLocation(node)} get-gi </dev/null`;
+}
+
+/**
+ * Creates meta-data. Call it only where the probe found none: even so, without a terminal
+ * drbdmeta answers "no" to every "overwrite existing meta-data / data?" question, so it never
+ * overwrites (it exits 1 with "Operation cancelled" instead). Never pass --force here.
+ */
+export function buildCreateMetadataScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">): Shell {
+  return joinLines([literal("set -eu"), requireModule(r.drbdVersion), sh`drbdadm create-md ${r.name} </dev/null`]);
+}
+
+/** Destroys the node's meta-data (opt-in on delete). drbdmeta refuses while the device is attached. */
+export function buildWipeMetadataCommand(node: DrbdNodeInputs): Shell {
+  return sh`drbdmeta --force ${metaLocation(node)} wipe-md </dev/null`;
+}
+
+/** Attaches the disk and starts connecting to the peer. */
+export function buildUpScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">): Shell {
+  return joinLines([literal("set -eu"), requireModule(r.drbdVersion), literal("modprobe drbd"), sh`drbdadm up ${r.name}`]);
+}
+
+/** Makes this node's data the good copy and starts the full sync to the peer (the seed's `drbdsetup … primary -o`). */
+export function buildForcePrimaryCommand(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">): Shell {
+  return r.drbdVersion === "8.3" ? sh`drbdadm -- --overwrite-data-of-peer primary ${r.name}` : sh`drbdadm primary --force ${r.name}`;
+}
+
+/**
+ * Declares both sides in sync without copying (DRBD's documented way for new, empty volumes). Only
+ * on freshly created meta-data, connected, Inconsistent/Inconsistent, on one node.
+ */
+export function buildSkipInitialSyncCommand(name: string): Shell {
+  return sh`drbdadm -- --clear-bitmap new-current-uuid ${name}`;
+}
+
+export function buildPrimaryCommand(name: string): Shell {
+  return sh`drbdadm primary ${name}`;
+}
+
+export function buildSecondaryCommand(name: string): Shell {
+  return sh`drbdadm secondary ${name}`;
+}
+
+/** Applies the installed file to the running resource: option and address changes online. */
+export function buildAdjustCommand(name: string): Shell {
+  return sh`drbdadm adjust ${name}`;
+}
+
+/** Grows the device into grown backing volumes; run on one node with both connected. */
+export function buildResizeCommand(name: string): Shell {
+  return sh`drbdadm resize ${name}`;
+}
+
+export function buildDownCommand(name: string): Shell {
+  return sh`drbdadm down ${name}`;
+}
+
+/**
+ * One round trip with everything `read` needs on a node: its name (must match the `on` section),
+ * the DRBD module version, /proc/drbd, `drbdadm status` with its exit code, the last kernel line
+ * saying whether the resource's last handshake ended in an unresolved split brain, and the
+ * installed resource file. Sections start with `probeMarker(...)` lines; see `parseStatusProbe`.
+ */
+export function buildStatusProbeScript(name: string, device: string): Shell {
+  const minor = minorOf(device);
+  return joinLines([
+    literal("set -eu"),
+    literal(`printf 'nodename\\t%s\\n' "$(uname -n)"`),
+    MODULE_VERSION,
+    literal(`printf 'module\\t%s\\n' "$module_version"`),
+    marker("proc"),
+    literal("cat /proc/drbd 2>/dev/null || true"),
+    marker("status"),
+    literal("rc=0"),
+    sh`drbdadm status ${name} 2>&1 || rc=$?`,
+    literal(`printf 'exit\\t%s\\n' "$rc"`),
+    marker("kernel"),
+    sh`dmesg 2>/dev/null | grep -F -e ${`block drbd${minor}: Split-Brain`} -e ${`drbd ${name}: Handshake successful`} | tail -n 1 || true`,
+    marker("config"),
+    sh`cat ${resourceConfigPath(name)} 2>/dev/null || true`,
+  ]);
+}
+
+/**
+ * Whether a backing volume already holds data: its signature (filesystem, swap, LVM…) and whether
+ * its first MiB is all zeros. Guards the skip-sync opt-in; see `parseVolumeContent`.
+ */
+export function buildVolumeContentProbeScript(disk: string): Shell {
+  return joinLines([
+    literal("set -eu"),
+    sh`printf 'signature\\t%s\\n' "$(blkid -p -o value -s TYPE ${disk} 2>/dev/null || true)"`,
+    sh`if cmp -s -n 1048576 ${disk} /dev/zero; then printf 'head\\tzero\\n'; else printf 'head\\tdata\\n'; fi`,
+  ]);
+}
