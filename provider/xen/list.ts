@@ -2,6 +2,9 @@
  * Where a guest runs: `xl list` / `xm list` tables, `xl list -l` JSON, and the view over both
  * hosts that refresh and every start rely on.
  */
+import { parseXenInfo, type HostCapabilities } from "./capabilities";
+
+export const SURVEY_MARKER = "--8<--";
 
 export interface DomainState {
   running: boolean;
@@ -124,4 +127,44 @@ export function parseLongList(json: string, name: string): RunningLimits | undef
     };
   }
   return undefined;
+}
+
+/**
+ * Why the guest must not be started on `host`, or undefined. A guest listed anywhere else (or on a
+ * host that could not be asked) is never started: one guest on both hosts writes its DRBD disk from
+ * two sides, which allow-two-primaries lets through.
+ */
+export function startBlocker(name: string, host: string, where: Whereabouts): string | undefined {
+  switch (where.where) {
+    case "nowhere":
+      return undefined;
+    case "one":
+      if (where.host === host) return undefined;
+      return `${name} is ${where.presence} on ${where.host} (domid ${where.entry.domid ?? "?"}); starting it on ${host} too would write its disks from two guests at once. Stop it there first, or set runOn to ${where.host}.`;
+    case "several":
+      return `${name} is listed on ${where.hosts.join(" and ")}: one guest on two hosts writes its disks from both sides. Stop all but one by hand (xl destroy on the host that should not run it), check the disk, then run pulumi refresh.`;
+    case "unknown":
+      return `cannot tell whether ${name} runs on ${where.unreachable.join(", ")}, which did not answer; it is not started while it might run there.`;
+  }
+}
+
+export interface GuestSurvey {
+  domains: DomainEntry[];
+  capabilities: HostCapabilities;
+  /** The config file as it is on the host, or undefined when there is none. */
+  configText: string | undefined;
+  /** Limits of the running guest (xl only). */
+  running: RunningLimits | undefined;
+}
+
+/** Reads what `buildGuestSurveyScript` printed. */
+export function parseGuestSurvey(text: string, name: string): GuestSurvey {
+  const [list = "", info = "", config = "", long = "[]"] = text.split(`\n${SURVEY_MARKER}\n`);
+  const present = config.startsWith("present\n");
+  return {
+    domains: parseDomainList(list),
+    capabilities: parseXenInfo(info),
+    configText: present ? config.slice("present\n".length) : undefined,
+    running: parseLongList(long, name),
+  };
 }

@@ -3,6 +3,7 @@
  * the seed's). Builders only: each returns the command as `Shell`, nothing is run here.
  */
 import { literal, script, sh, type Shell } from "../shell";
+import { SURVEY_MARKER } from "./list";
 import { buildSendSaveImageCommand, migrationSshCommand, saveImagePath } from "./migration";
 
 /** `timeout`'s exit code when the time ran out: the guest did not finish shutting down. */
@@ -94,4 +95,22 @@ export function toolstackFor(kind: "xl" | "xm"): Toolstack {
     case "xm":
       return xm;
   }
+}
+
+/**
+ * One round trip per host for read: the domain list, the hypervisor's facts, the guest's config
+ * file as it is on disk, and (xl only) the limits the running guest was started with.
+ * `parseGuestSurvey` reads the output.
+ */
+export function buildGuestSurveyScript(toolstack: Toolstack, name: string, configPath: string): Shell {
+  const marker = literal(`echo '${SURVEY_MARKER}'`);
+  return script(
+    toolstack.list(),
+    marker,
+    toolstack.info(),
+    marker,
+    sh`if [ -f ${configPath} ]; then echo present; cat ${configPath}; echo; else echo absent; fi`,
+    marker,
+    toolstack.kind === "xl" ? sh`xl list -l ${name} 2>/dev/null || echo '[]'` : literal("echo '[]'"),
+  );
 }

@@ -1,4 +1,9 @@
-import { locateGuest, parseDomainList, parseLongList, presenceIn } from "../../provider/xen/list";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { locateGuest, parseDomainList, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
+import { buildGuestSurveyScript, xl } from "../../provider/xen/toolstack";
 import { fixture } from "./fixtures/xen/inputs";
 
 const running = parseDomainList(fixture("xl-list.txt"));
@@ -63,5 +68,56 @@ describe("xl list -l", () => {
 
   it("answers undefined for a guest it does not list", () => {
     expect(parseLongList("[]", "test")).toBeUndefined();
+  });
+});
+
+describe("starting only where the guest runs nowhere else", () => {
+  it("starts a guest that runs nowhere", () => {
+    expect(startBlocker("test", "ha1", locateGuest("test", { ha1: empty, ha2: empty }))).toBeUndefined();
+  });
+
+  it("refuses to start a guest on ha1 while it runs on ha2", () => {
+    expect(startBlocker("test", "ha1", locateGuest("test", { ha1: empty, ha2: running }))).toBe(
+      "test is running on ha2 (domid 3); starting it on ha1 too would write its disks from two guests at once. Stop it there first, or set runOn to ha2.",
+    );
+  });
+
+  it("refuses to start a guest while the peer cannot be asked", () => {
+    expect(startBlocker("test", "ha1", locateGuest("test", { ha1: empty, ha2: undefined }))).toMatch(/^cannot tell whether test runs on ha2/);
+  });
+
+  it("refuses to start a guest that is still arriving by migration on the peer", () => {
+    expect(startBlocker("test", "ha1", locateGuest("test", { ha1: empty, ha2: parseDomainList(fixture("xl-list-incoming.txt")) }))).toMatch(/^test is migrating on ha2/);
+  });
+});
+
+describe("the read survey", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xen-survey-"));
+  const fakeXl = `#!/bin/sh
+case "$*" in
+  list) cat ${JSON.stringify(join(__dirname, "fixtures/xen/xl-list.txt"))} ;;
+  info) cat ${JSON.stringify(join(__dirname, "fixtures/xen/xl-info-4.17.7-deb12u1.txt"))} ;;
+  "list -l test") cat ${JSON.stringify(join(__dirname, "fixtures/xen/xl-list-long.json"))} ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+`;
+  writeFileSync(join(dir, "xl"), fakeXl);
+  chmodSync(join(dir, "xl"), 0o755);
+  const survey = (configPath: string) =>
+    parseGuestSurvey(execFileSync("sh", ["-c", buildGuestSurveyScript(xl, "test", configPath).text], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } }), "test");
+
+  it("reads the list, the hypervisor, the config file byte for byte and the running limits in one round trip", () => {
+    writeFileSync(join(dir, "test.cfg"), "name = 'test'\nmemory = 384\n");
+    expect(survey(join(dir, "test.cfg"))).toMatchObject({
+      domains: [{ name: "Domain-0" }, { name: "test", domid: 3 }],
+      capabilities: { xenVersion: "4.17.7", shadow: false },
+      configText: "name = 'test'\nmemory = 384\n",
+      running: { domid: 3, maxMemoryMiB: 384 },
+    });
+  });
+
+  it("tells a missing config file from an empty one", () => {
+    writeFileSync(join(dir, "empty.cfg"), "");
+    expect([survey(join(dir, "absent.cfg")).configText, survey(join(dir, "empty.cfg")).configText]).toEqual([undefined, ""]);
   });
 });
