@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import type { InputFailure } from "../errors";
+import { isUnknown } from "../inputs";
 import { blockDevice, size } from "../lvm/schema";
 import { formatBytes } from "../lvm/size";
 import { connectionSchema } from "../ssh/connection";
@@ -206,17 +207,20 @@ export const drbdResourceSchema = z
   })
   .superRefine((r, ctx) => {
     const [a, b] = r.nodes;
-    if (a.hostname === b.hostname) ctx.addIssue({ code: "custom", path: ["nodes", 1, "hostname"], message: "must differ from the other node's hostname" });
-    if (a.address === b.address) ctx.addIssue({ code: "custom", path: ["nodes", 1, "address"], message: "must differ from the other node's address" });
-    if (a.connection.host === b.connection.host && a.connection.port === b.connection.port) {
+    // Values still unknown during preview are compared once they are known.
+    const differ = (x: unknown, y: unknown) => isUnknown(x) || isUnknown(y) || x !== y;
+    if (!differ(a.hostname, b.hostname)) ctx.addIssue({ code: "custom", path: ["nodes", 1, "hostname"], message: "must differ from the other node's hostname" });
+    if (!differ(a.address, b.address)) ctx.addIssue({ code: "custom", path: ["nodes", 1, "address"], message: "must differ from the other node's address" });
+    if (!differ(a.connection.host, b.connection.host) && a.connection.port === b.connection.port) {
       ctx.addIssue({ code: "custom", path: ["nodes", 1, "connection", "host"], message: "must reach the other node, not the same SSH endpoint" });
     }
-    if (r.initialSyncSource !== a.hostname && r.initialSyncSource !== b.hostname) {
+    const names = [r.initialSyncSource, a.hostname, b.hostname];
+    if (!names.some(isUnknown) && r.initialSyncSource !== a.hostname && r.initialSyncSource !== b.hostname) {
       ctx.addIssue({ code: "custom", path: ["initialSyncSource"], message: `must be one of the nodes' hostnames (${a.hostname}, ${b.hostname})` });
     }
     for (const [field, seconds] of [["connectInt", r.connectInt], ["pingInt", r.pingInt]] as const) {
       if (r.timeout >= seconds * 10) {
-        ctx.addIssue({ code: "custom", path: ["timeout"], message: `(${r.timeout / 10} s) must be shorter than ${field} (${seconds} s)` });
+        ctx.addIssue({ code: "custom", path: ["timeout"], message: `is ${r.timeout / 10} s, which must be shorter than ${field} (${seconds} s)` });
       }
     }
   });

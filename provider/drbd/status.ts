@@ -118,28 +118,31 @@ export interface AdmStatus {
  */
 const NINE_TO_84: Record<string, ConnectionState> = { Established: "Connected", Connecting: "WFConnection", Off: "WFReportParams", Connected: "WFReportParams" };
 
+/** The `key:value` words of one status line. */
+function fieldsOf(line: string): Record<string, string> {
+  return Object.fromEntries(line.trim().split(/\s+/).filter((w) => w.includes(":")).map((w) => [w.slice(0, w.indexOf(":")), w.slice(w.indexOf(":") + 1)]));
+}
+
 export function parseDrbdadmStatus(text: string): AdmStatus | undefined {
-  const clean = text.replace(/\x1b\[[0-9;]*m/g, "");
-  const lines = clean.split("\n").filter((l) => l.trim() !== "");
-  const first = lines.findIndex((l) => /^\S+ role:/.test(l));
-  if (first < 0) return undefined;
-  const fields = (line: string) => Object.fromEntries(line.trim().split(/\s+/).flatMap((w) => (w.includes(":") ? [[w.slice(0, w.indexOf(":")), w.slice(w.indexOf(":") + 1)]] : [])));
-  const head = fields(lines[first]!);
-  const body = lines.slice(first + 1);
-  const disk = body.map(fields).find((f) => f.disk !== undefined)?.disk;
-  const peerLine = body.find((l) => /^\s+peer\b/.test(l) || /^\s+\S+ (role|connection):/.test(l));
-  const peer = peerLine ? fields(peerLine) : {};
-  const peerDevice = body.map(fields).find((f) => f.replication !== undefined || f["peer-disk"] !== undefined) ?? {};
-  const replication = peerDevice.replication;
-  const connected = peer.connection === undefined;
-  const connection = connected ? connectionState(replication ? NINE_TO_84[replication] ?? replication : "WFReportParams") : connectionState(NINE_TO_84[peer.connection!] ?? peer.connection);
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim() !== "");
+  const at = lines.findIndex((l) => /^\S+ role:/.test(l));
+  if (at < 0) return undefined;
+  const head = fieldsOf(lines[at]!);
+  const rest = lines.slice(at + 1);
+  const device = rest.map(fieldsOf).find((f) => "disk" in f) ?? {};
+  const peerLine = rest.find((l) => /^\s+peer\b/.test(l));
+  const peer = fieldsOf(peerLine ?? "");
+  const peerDevice = rest.map(fieldsOf).find((f) => "replication" in f || "peer-disk" in f) ?? {};
+  // An established link prints the peer's role and no connection word; its state is the replication's.
+  const linkUp = peerLine !== undefined && peer.connection === undefined;
+  const word = peerLine === undefined ? "StandAlone" : linkUp ? peerDevice.replication ?? "Off" : peer.connection!;
   return {
-    name: lines[first]!.split(" ")[0]!,
+    name: lines[at]!.split(" ")[0]!,
     role: role(head.role),
-    disk: diskState(disk),
+    disk: diskState(device.disk),
     ...(head.suspended ? { suspended: head.suspended } : {}),
-    connection,
-    peerRole: connected ? role(peer.role ?? "Unknown") : "Unknown",
+    connection: connectionState(NINE_TO_84[word] ?? word),
+    peerRole: linkUp ? role(peer.role ?? "Unknown") : "Unknown",
     peerDisk: peerDevice["peer-disk"] ? diskState(peerDevice["peer-disk"]) : "DUnknown",
     ...(peerDevice.done !== undefined ? { syncPercent: Number(peerDevice.done) } : {}),
   };
@@ -186,59 +189,52 @@ export interface NodeProbe {
   status: DrbdNodeStatus;
   /** The resource is up under this name (`drbdadm status` knows it). */
   up: boolean;
-  /** The minor is configured in the kernel but not by this resource: another resource holds it. */
-  minorTakenBy?: string;
+  /** The minor is configured in the kernel, but not for this resource: another one holds it. */
+  minorTaken: boolean;
   /** The installed /etc/drbd.d/NAME.res, when there is one. */
   installedConfig?: string;
 }
 
 /** Splits the output of `buildStatusProbeScript` and reads the resource's state from it. */
-export function parseStatusProbe(output: string, expect: { name: string; minor: number }): NodeProbe {
+export function parseStatusProbe(output: string, resource: { name: string; minor: number }): NodeProbe {
   const sections = splitProbe(output);
-  const head = Object.fromEntries(sections.head.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t", 2) as [string, string]));
-  const proc = parseProcDrbd(sections.proc).devices.get(expect.minor);
-  const statusText = sections.status.replace(/^exit\t\d+\n?$/m, "");
-  const adm = parseDrbdadmStatus(statusText);
-  const up = adm !== undefined && adm.name === expect.name;
-  const kernelLine = sections.kernel.trim();
-  const base: DrbdNodeStatus = proc ? stripMinor(proc) : up ? fromAdm(adm) : { ...UNCONFIGURED };
-  const splitBrain = base.connection === "StandAlone" && kernelLine.includes("Split-Brain detected but unresolved");
-  const probe: NodeProbe = {
+  const head = tabFields(sections.head);
+  const proc = parseProcDrbd(sections.proc).devices.get(resource.minor);
+  const adm = parseDrbdadmStatus(sections.status.replace(/^exit\t\d+$/m, ""));
+  const up = adm?.name === resource.name;
+  let base: DrbdNodeStatus = { ...UNCONFIGURED };
+  if (proc) {
+    const { minor: _minor, protocol: _protocol, outOfSyncKiB: _oos, ...status } = proc;
+    base = status;
+  } else if (adm && up) {
+    const { name: _name, suspended: _suspended, ...status } = adm;
+    base = status;
+  }
+  const splitBrain = base.connection === "StandAlone" && sections.kernel.includes("Split-Brain detected but unresolved");
+  return {
     nodename: head.nodename ?? "",
     moduleVersion: head.module ?? "",
     status: { ...base, splitBrain },
     up,
+    minorTaken: proc !== undefined && proc.connection !== "Unconfigured" && !up,
+    ...(sections.config !== "" ? { installedConfig: sections.config } : {}),
   };
-  if (proc && proc.connection !== "Unconfigured" && !up) probe.minorTakenBy = "another resource";
-  if (sections.config !== "") probe.installedConfig = sections.config;
-  return probe;
-}
-
-function stripMinor(d: ProcDrbdDevice): DrbdNodeStatus {
-  const { minor: _minor, protocol: _protocol, outOfSyncKiB: _oos, ...status } = d;
-  return status;
-}
-
-function fromAdm(a: AdmStatus): DrbdNodeStatus {
-  return { connection: a.connection, role: a.role, peerRole: a.peerRole, disk: a.disk, peerDisk: a.peerDisk, ...(a.syncPercent !== undefined ? { syncPercent: a.syncPercent } : {}) };
 }
 
 function splitProbe(output: string): Record<"head" | ProbeSection, string> {
   const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", kernel: "", config: "" };
   let current: "head" | ProbeSection = "head";
-  const lines = output.split("\n");
-  lines.forEach((line, i) => {
-    const section = PROBE_SECTIONS.find((s) => line === probeMarker(s));
+  for (const line of output.split(/(?<=\n)/)) {
+    const section = PROBE_SECTIONS.find((s) => line === `${probeMarker(s)}\n`);
     if (section) current = section;
-    else if (i < lines.length - 1 || line !== "") out[current] += `${line}\n`;
-  });
-  for (const k of Object.keys(out) as (keyof typeof out)[]) if (k !== "config") out[k] = out[k].replace(/\n$/, "");
+    else out[current] += line;
+  }
   return out;
 }
 
-/** Whether a node is in use by something that would lose its disk: Primary is what Xen's block-drbd makes it. */
-export function isInUse(status: DrbdNodeStatus): boolean {
-  return status.role === "Primary";
+/** `key<TAB>value` lines. */
+function tabFields(text: string): Record<string, string> {
+  return Object.fromEntries(text.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t", 2) as [string, string]));
 }
 
 /** One line for logs: `SyncSource 42.1% Primary/Secondary UpToDate/Inconsistent`. */
@@ -319,7 +315,7 @@ export interface VolumeContent {
 }
 
 export function parseVolumeContent(text: string): VolumeContent {
-  const fields = Object.fromEntries(text.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t", 2) as [string, string]));
+  const fields = tabFields(text);
   const signature = (fields.signature ?? "").trim();
   const headIsZero = fields.head === "zero";
   return { signature, headIsZero, holdsData: signature !== "" || !headIsZero };

@@ -138,6 +138,7 @@ describe("status probe", () => {
       nodename: "ha1.domain.local",
       moduleVersion: "8.4.11",
       up: true,
+      minorTaken: false,
       status: { connection: "SyncSource", role: "Primary", peerRole: "Secondary", disk: "UpToDate", peerDisk: "Inconsistent", syncPercent: 22.7, splitBrain: false },
     });
   });

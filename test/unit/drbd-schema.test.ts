@@ -122,8 +122,8 @@ describe("DrbdResource inputs", () => {
 
   it("refuses a timeout that is not shorter than the ping interval", () => {
     expect(failuresOf({ ...seedTestDisk, timeout: 100 })).toEqual([
-      "timeout: (10 s) must be shorter than connectInt (10 s)",
-      "timeout: (10 s) must be shorter than pingInt (10 s)",
+      "timeout: is 10 s, which must be shorter than connectInt (10 s)",
+      "timeout: is 10 s, which must be shorter than pingInt (10 s)",
     ]);
   });
 
@@ -134,6 +134,10 @@ describe("DrbdResource inputs", () => {
   it("leaves values unknown during preview for later", () => {
     const parsed = parseInputs(drbdResourceSchema, withNode(0, { address: UNKNOWN }));
     expect(parsed.ok ? "ok" : parsed.onlyUnknowns).toBe(true);
+  });
+
+  it("does not compare the sync source with a hostname still unknown during preview", () => {
+    expect(parseInputs(drbdResourceSchema, withNode(0, { hostname: UNKNOWN })).ok).toBe(true);
   });
 
   it("names the sync source and the target", () => {

@@ -101,6 +101,10 @@ describe("drbdadm status (drbd-utils 9 on an 8.4 module)", () => {
     expect(parseDrbdadmStatus(fixture("status-standalone.txt"))?.connection).toBe("StandAlone");
   });
 
+  it("reads a resource with no connection listed as StandAlone", () => {
+    expect(parseDrbdadmStatus("test-disk role:Secondary\n  disk:UpToDate\n\n")?.connection).toBe("StandAlone");
+  });
+
   it("finds nothing for a resource that is down", () => {
     expect(parseDrbdadmStatus(fixture("status-down.txt"))).toBeUndefined();
   });
@@ -151,6 +155,7 @@ describe("status probe", () => {
       nodename: "ha1.domain.local",
       moduleVersion: "8.4.11",
       up: true,
+      minorTaken: false,
       status: { connection: "SyncSource", role: "Primary", peerRole: "Secondary", disk: "UpToDate", peerDisk: "Inconsistent", syncPercent: 22.7, splitBrain: false },
     });
   });
@@ -171,7 +176,7 @@ describe("status probe", () => {
 
   it("notices a minor another resource holds", () => {
     const text = fixture("probe-down.txt").replace("--8<-- status", `${fixture("proc-drbd-connected.txt")}--8<-- status`);
-    expect(parseStatusProbe(text, expectTestDisk).minorTakenBy).toBe("another resource");
+    expect(parseStatusProbe(text, expectTestDisk).minorTaken).toBe(true);
   });
 
   it("returns the installed configuration as it is", () => {
