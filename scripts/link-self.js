@@ -3,12 +3,16 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const link = path.join(__dirname, "..", "node_modules", "pulumi-xen-ha");
-try {
-  if (fs.readlinkSync(link) === "..") process.exit(0);
-  fs.rmSync(link, { recursive: true, force: true });
-} catch {
-  // no link yet
+function linkSelf() {
+  const link = path.join(__dirname, "..", "node_modules", "pulumi-xen-ha");
+  try {
+    if (fs.readlinkSync(link) === "..") return;
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch {
+    // no link yet
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync("..", link, "dir");
 }
-fs.mkdirSync(path.dirname(link), { recursive: true });
-fs.symlinkSync("..", link, "dir");
+
+linkSelf();
