@@ -17,7 +17,7 @@ import {
 } from "../../provider/network/render";
 import { nodeNetworkSchema, type NodeNetworkInputArgs } from "../../provider/network/schema";
 
-export const ha1Args: NodeNetworkInputArgs = {
+const ha1Args: NodeNetworkInputArgs = {
   connection: { host: "127.0.0.1", port: 2221, privateKey: "key" },
   hostname: "ha1.domain.local",
   public: { address: "10.1.1.100" },

@@ -1,0 +1,177 @@
+/**
+ * HeartbeatCluster's files (text out) and the commands that put them in force (`Shell` out).
+ * Everything but the resource scripts is identical on both nodes.
+ */
+import { joinLines, literal, sh, type Shell } from "../shell";
+import { renderResourceScript, resourceScriptPath, type ResourceScriptOptions } from "./resource-script";
+import { domainConfigOf, groupIndexOf, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
+
+const HEADER = "# Managed by pulumi-xen-ha (HeartbeatCluster): identical on both nodes; changes here are overwritten.";
+
+export const heartbeatPaths = {
+  haCf: "/etc/ha.d/ha.cf",
+  authkeys: "/etc/ha.d/authkeys",
+  haresources: "/etc/ha.d/haresources",
+} as const;
+
+export type AuthMethod = HeartbeatClusterInputs["authMethod"];
+
+export interface AuthKey {
+  /** authkeys' key number, 1 to 15. */
+  index: number;
+  method: AuthMethod;
+  secret: string;
+}
+
+/**
+ * authkeys: `auth N` selects the key this node signs with; every key listed is accepted from the
+ * peer, which is what lets a new key be introduced without the nodes ever disagreeing.
+ */
+export function renderAuthkeys(active: number, keys: readonly AuthKey[]): string {
+  if (!keys.some((k) => k.index === active)) throw new Error(`authkeys: the active key ${active} is not listed`);
+  return `auth ${active}\n${keys.map((k) => `${k.index} ${k.method} ${k.secret}`).join("\n")}\n`;
+}
+
+/** The steady-state authkeys: the cluster's one key, under `index` (1 until a rotation moves it). */
+export function renderClusterAuthkeys(c: Pick<HeartbeatClusterInputs, "authKey" | "authMethod">, index = 1): string {
+  return renderAuthkeys(index, [{ index, method: c.authMethod, secret: c.authKey }]);
+}
+
+/** Heartbeat's time syntax: whole seconds as they are, fractions in milliseconds. */
+export function heartbeatTime(seconds: number): string {
+  return Number.isInteger(seconds) ? String(seconds) : `${Math.round(seconds * 1000)}ms`;
+}
+
+/**
+ * ha.cf with every directive the seed sets. `udpport` comes before the media lines, which read it
+ * when they are parsed. Each node's own ucast lines are ignored by it, so the file is the same on
+ * both. ucast names the interface that holds the address: the bridge, not its enslaved NIC.
+ */
+export function renderHaCf(c: HeartbeatClusterInputs): string {
+  const ucast = c.links.flatMap((link) =>
+    c.nodes.map((n) => (link === "public" ? `ucast ${c.publicInterface} ${n.publicAddress}` : `ucast ${c.crossoverInterface} ${n.crossoverAddress}`)),
+  );
+  const lines = [
+    `logfacility ${c.logFacility}`,
+    `udpport ${c.udpPort}`,
+    `keepalive ${heartbeatTime(c.keepalive)}`,
+    `deadtime ${heartbeatTime(c.deadtime)}`,
+    `warntime ${heartbeatTime(c.warntime)}`,
+    `initdead ${heartbeatTime(c.initdead)}`,
+    ...ucast,
+    `auto_failback ${c.autoFailback}`,
+    ...(c.watchdog ? [`watchdog ${c.watchdog}`] : []),
+    ...(c.debugFile ? [`debugfile ${c.debugFile}`] : []),
+    ...c.nodes.map((n) => `node ${n.name}`),
+    // v1 mode: haresources and resource scripts, no Pacemaker.
+    "crm no",
+  ];
+  return `${HEADER}\n${lines.join("\n")}\n`;
+}
+
+/** Each node owns the group of DomUs whose home it is. */
+export function renderHaresources(c: HeartbeatClusterInputs): string {
+  return `${HEADER}\n${c.nodes.map((n, i) => `${n.name} ${c.resourceGroups[i as NodeIndex].name}`).join("\n")}\n`;
+}
+
+export interface HeartbeatFile {
+  path: string;
+  content: string;
+  /** Octal mode; authkeys must be 0600 or Heartbeat refuses to start. */
+  mode: string;
+  /** Holds the shared secret: write it over stdin/SFTP only, and never show its content. */
+  secret: boolean;
+  /** An input it follows (one whose change is an in-place update), for drift reports. */
+  property: string;
+}
+
+/** Every file HeartbeatCluster writes on node `node`, with its mode. */
+export function heartbeatFiles(c: HeartbeatClusterInputs, node: NodeIndex, options: ResourceScriptOptions & { authKeyIndex?: number } = {}): HeartbeatFile[] {
+  return [
+    { path: heartbeatPaths.authkeys, content: renderClusterAuthkeys(c, options.authKeyIndex), mode: "0600", secret: true, property: "authKey" },
+    { path: heartbeatPaths.haCf, content: renderHaCf(c), mode: "0644", secret: false, property: "deadtime" },
+    { path: heartbeatPaths.haresources, content: renderHaresources(c), mode: "0644", secret: false, property: "domains" },
+    ...([0, 1] as const).map((g) => ({ path: resourceScriptPath(c, g), content: renderResourceScript(c, node, g, options), mode: "0755", secret: false, property: "toolstack" })),
+  ];
+}
+
+/** The links that decide each DomU's home: `/etc/xen/auto/HAn/NAME` → its config. */
+export function autoLinks(c: HeartbeatClusterInputs): { directory: string; name: string; target: string }[] {
+  return c.domains.map((d) => ({ directory: c.resourceGroups[groupIndexOf(c, d)].autoDirectory, name: d.name, target: domainConfigOf(d) }));
+}
+
+/**
+ * Makes both groups' directories hold exactly their DomUs' links. Only symlinks are removed: a file
+ * someone put there by hand stays.
+ */
+export function buildAutoLinksScript(c: HeartbeatClusterInputs): Shell {
+  const links = autoLinks(c);
+  const steps = c.resourceGroups.flatMap((g) => {
+    const mine = links.filter((l) => l.directory === g.autoDirectory);
+    return [
+      sh`mkdir -p ${g.autoDirectory}`,
+      sh`for link in ${g.autoDirectory}/*; do`,
+      literal('  [ -L "$link" ] || continue'),
+      literal("  keep=no"),
+      sh`  for name in ${mine.map((l) => l.name)}; do [ "$(basename "$link")" = "$name" ] && keep=yes; done`,
+      literal('  [ "$keep" = yes ] || rm -f "$link"'),
+      literal("done"),
+      ...mine.map((l) => sh`ln -sfn ${l.target} ${`${l.directory}/${l.name}`}`),
+    ];
+  });
+  return joinLines([literal("set -eu"), ...steps]);
+}
+
+/**
+ * Takes the stock xendomains out of boot and shutdown: Heartbeat starts and moves the guests now.
+ * Stopping it runs its stop action on every DomU, so an active one is stopped only while no DomU
+ * runs; otherwise it stays active and the probe reports it.
+ */
+export function buildDisableStockXendomainsScript(toolstack: HeartbeatClusterInputs["toolstack"]): Shell {
+  return joinLines([
+    literal("set -eu"),
+    literal("if systemctl cat xendomains.service >/dev/null 2>&1; then"),
+    literal("  systemctl disable --quiet xendomains.service"),
+    literal("  if systemctl is-active --quiet xendomains.service; then"),
+    sh`    if [ "$(${toolstack} list | awk 'NR > 1 && $1 != "Domain-0"' | wc -l)" -eq 0 ]; then systemctl stop xendomains.service; fi`,
+    literal("  fi"),
+    literal("elif [ -e /etc/init.d/xendomains ]; then"),
+    literal("  update-rc.d -f xendomains remove"),
+    literal("fi"),
+  ]);
+}
+
+/** Enables Heartbeat at boot and starts it (a no-op when it runs). Start both nodes within initdead of each other. */
+export function buildStartHeartbeatScript(): Shell {
+  return joinLines([literal("set -eu"), literal("systemctl enable --quiet heartbeat.service"), literal("systemctl start heartbeat.service")]);
+}
+
+/** Stops Heartbeat: the node's groups stop, so its DomUs migrate to the peer. */
+export function buildStopHeartbeatScript(): Shell {
+  return joinLines([literal("set -eu"), literal("systemctl disable --quiet heartbeat.service"), literal("systemctl stop heartbeat.service")]);
+}
+
+/**
+ * Installs staged files and has a running Heartbeat reread them (`heartbeat -r`: a changed ha.cf
+ * makes it restart in place, keeping its resources; a changed authkeys is reread). Heartbeat
+ * notices a change by the file's mtime in whole seconds, so each file gets an mtime later than the
+ * one it replaces. The daemon is called directly: its systemd unit has no reload.
+ */
+export function buildInstallAndReloadScript(files: readonly { staged: string; live: string }[]): Shell {
+  return joinLines([
+    literal("set -eu"),
+    ...files.flatMap((f) => [
+      sh`old=$(stat -c %Y ${f.live} 2>/dev/null || echo 0)`,
+      literal('while [ "$(date +%s)" -le "$old" ]; do sleep 1; done'),
+      sh`mv -f ${f.staged} ${f.live}`,
+      sh`touch ${f.live}`,
+    ]),
+    literal("if cl_status hbstatus >/dev/null 2>&1; then"),
+    literal("  for hb in /usr/lib/heartbeat/heartbeat /usr/libexec/heartbeat/heartbeat; do"),
+    literal('    if [ -x "$hb" ]; then exec "$hb" -r; fi'),
+    literal("  done"),
+    literal('  echo "the heartbeat daemon is not in /usr/lib/heartbeat or /usr/libexec/heartbeat" >&2'),
+    literal("  exit 1"),
+    literal("fi"),
+  ]);
+}

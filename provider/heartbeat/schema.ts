@@ -1,0 +1,181 @@
+/**
+ * Inputs of a two-node Heartbeat cluster in v1 mode (`haresources`), with the seed's values as
+ * defaults, and the checks that need more than one field to decide.
+ */
+import { z } from "zod";
+import { connectionSchema } from "../ssh/connection";
+
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const ipv4Address = z.string().regex(new RegExp(`^${OCTET}(\\.${OCTET}){3}$`), "must be an IPv4 address such as 10.1.1.100");
+
+/** A node name as `uname -n` prints it: Heartbeat matches `node` lines and haresources against it. */
+export const heartbeatNodeName = z
+  .string()
+  .regex(/^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, "must be the node's name as `uname -n` prints it, such as ha1.domain.local");
+
+/** A host name or address the dom0 resolves (xl hands it to sh unquoted, so name characters only). */
+const peerAddress = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be a host name or IPv4 address such as ha2X");
+
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be an interface name such as xenbr0 or eth1");
+
+/** Domain names as the DomU resource accepts them; they also name the links in /etc/xen/auto/HAn. */
+export const domainName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "may hold only letters, digits and _ . - and must start with a letter or digit")
+  .refine((n) => !/--(incoming|migratedaway)$/.test(n), "looks like the temporary name xl gives a domain during a migration");
+
+const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]+$/, "must be an absolute path of letters, digits and . _ + - /");
+
+/** Seconds in Heartbeat's time syntax; fractions are written in milliseconds (`500ms`). */
+const seconds = z.number().positive().max(3600);
+
+/**
+ * The shared secret. authkeys is read with scanf's `%s`, so it is one word; `#` would start a
+ * comment.
+ */
+export const authKey = z
+  .string()
+  .min(8, "must be at least 8 characters")
+  .max(255)
+  .regex(/^[!-~]+$/, "must be one word of printable ASCII characters (no spaces)")
+  .refine((k) => !k.startsWith("#"), "must not start with #");
+
+export const heartbeatNodeSchema = z.object({
+  /** How to reach this node's dom0 over SSH. */
+  connection: connectionSchema,
+  /** The node's name as `uname -n` prints it (the seed's `ha1.domain.local`). */
+  name: heartbeatNodeName,
+  /** Its public address (the seed's 10.1.1.100). */
+  publicAddress: ipv4Address,
+  /** Its crossover address (the seed's 192.168.1.100). */
+  crossoverAddress: ipv4Address,
+  /** Its name on the crossover link, which the peer migrates to. Default: the short name followed by `X` (the seed's `ha1X`). */
+  crossoverName: peerAddress.optional(),
+});
+
+export const resourceGroupSchema = z.object({
+  /** The resource script's name in /etc/ha.d/resource.d and haresources (the seed's `xendomainsHA1`). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be a script name of letters, digits, _ and -"),
+  /** The directory whose links name the group's DomUs (the seed's `/etc/xen/auto/HA1`). */
+  autoDirectory: absolutePath,
+});
+
+export const clusterDomainSchema = z.object({
+  /** The DomU's name (`xl list` shows it; the seed's `test`). */
+  name: domainName,
+  /** Its config file. Default `/etc/xen/NAME.cfg`. */
+  config: absolutePath.optional(),
+  /** The node it runs on when both are up: one of `nodes[].name`. */
+  home: heartbeatNodeName,
+});
+
+const SEED_GROUPS = [
+  { name: "xendomainsHA1", autoDirectory: "/etc/xen/auto/HA1" },
+  { name: "xendomainsHA2", autoDirectory: "/etc/xen/auto/HA2" },
+];
+
+export const heartbeatClusterSchema = z
+  .object({
+    /** The two nodes; the first one's group is the seed's HA1. */
+    nodes: z.tuple([heartbeatNodeSchema, heartbeatNodeSchema]),
+    /** Shared secret of authkeys (a secret; the seed's `SecretKey123!!!`). */
+    authKey,
+    /** authkeys signature method. Default `sha1` (the seed's). */
+    authMethod: z.enum(["sha1", "md5"]).default("sha1"),
+    /**
+     * Which links carry heartbeats. Default both: with the public link alone (the seed's), losing
+     * that link makes each node think the other dead and start its guests.
+     */
+    links: z
+      .array(z.enum(["public", "crossover"]))
+      .min(1, "needs at least one link")
+      .refine((l) => new Set(l).size === l.length, "lists a link twice")
+      .default(["public", "crossover"]),
+    /** The interface holding the public address: the bridge when the guests' bridge carries it. Default `xenbr0`. */
+    publicInterface: interfaceName.default("xenbr0"),
+    /** The crossover NIC. Default `eth1`. */
+    crossoverInterface: interfaceName.default("eth1"),
+    /** syslog facility. Default `local0`. */
+    logFacility: z.string().regex(/^[a-z0-9]+$/, "must be a syslog facility such as local0").default("local0"),
+    /** UDP port of the heartbeats. Default 694. */
+    udpPort: z.number().int().min(1).max(65535).default(694),
+    /** Seconds between heartbeats. Default 1. */
+    keepalive: seconds.default(1),
+    /** Seconds of silence after which the peer is declared dead. Default 10. */
+    deadtime: seconds.default(10),
+    /** Seconds of silence after which a late heartbeat is logged. Default 3. */
+    warntime: seconds.default(3),
+    /** Seconds to wait for the peer when Heartbeat starts. Default 20. */
+    initdead: seconds.default(20),
+    /** Whether a group returns to its home node when that node comes back. Default `on`. */
+    autoFailback: z.enum(["on", "off", "legacy"]).default("on"),
+    /** Watchdog device Heartbeat keeps alive (the node reboots if Heartbeat hangs). Default `/dev/watchdog`; null for none (the lab has no such device). */
+    watchdog: absolutePath.nullable().default("/dev/watchdog"),
+    /** Heartbeat's debug log. Default `/var/log/ha-debug`; null for none. */
+    debugFile: absolutePath.nullable().default("/var/log/ha-debug"),
+    /** The two resource groups, one per node, in `nodes` order. Default the seed's xendomainsHA1/HA2 with /etc/xen/auto/HA1/HA2. */
+    resourceGroups: z.tuple([resourceGroupSchema, resourceGroupSchema]).default([SEED_GROUPS[0]!, SEED_GROUPS[1]!]),
+    /** The DomUs under Heartbeat's control, each with its home node. Default none. */
+    domains: z.array(clusterDomainSchema).default([]),
+    /** The toolstack the resource scripts drive: `xl` (default) or the seed's `xm`. */
+    toolstack: z.enum(["xl", "xm"]).default("xl"),
+    /** Live-migrate a group's DomUs to the peer when the group stops (the seed's XENDOMAINS_MIGRATE). Default true. */
+    migrateOnStop: z.boolean().default(true),
+    /** Seconds one live migration may take before the DomU is shut down instead. Default 600. */
+    migrationTimeoutSeconds: z.number().int().min(10).max(7200).default(600),
+    /** Seconds a clean shutdown may take before the DomU is destroyed. Default 120. */
+    shutdownTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+    /** Seconds one `xl create` may take. Default 300. */
+    startTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+    /** Seconds the resource scripts wait for an SSH connection to the peer. Default 5. */
+    peerSshTimeoutSeconds: z.number().int().min(1).max(60).default(5),
+    /**
+     * Seconds a starting group waits for DRBD to notice a dead peer, or a live one to demote, before
+     * refusing a DomU whose disk the peer still holds Primary. Default 30: above the seed's
+     * ping-int of 10 s plus its 6 s timeout.
+     */
+    drbdSettleSeconds: z.number().int().min(0).max(600).default(30),
+  })
+  .superRefine((c, ctx) => {
+    const [a, b] = c.nodes;
+    if (a.name === b.name) ctx.addIssue({ code: "custom", path: ["nodes", 1, "name"], message: "the two nodes need different names" });
+    if (new Set([a.publicAddress, a.crossoverAddress, b.publicAddress, b.crossoverAddress]).size !== 4) {
+      ctx.addIssue({ code: "custom", path: ["nodes", 1, "crossoverAddress"], message: "the nodes' public and crossover addresses must all differ" });
+    }
+    if (!(c.keepalive < c.warntime && c.warntime < c.deadtime && c.deadtime <= c.initdead)) {
+      ctx.addIssue({ code: "custom", path: ["warntime"], message: `Heartbeat needs keepalive < warntime < deadtime <= initdead (got ${c.keepalive}, ${c.warntime}, ${c.deadtime}, ${c.initdead})` });
+    }
+    const [g1, g2] = c.resourceGroups;
+    if (g1.name === g2.name || g1.autoDirectory === g2.autoDirectory) {
+      ctx.addIssue({ code: "custom", path: ["resourceGroups", 1], message: "the two groups need different names and directories" });
+    }
+    const seen = new Set<string>();
+    c.domains.forEach((d, i) => {
+      if (seen.has(d.name)) ctx.addIssue({ code: "custom", path: ["domains", i, "name"], message: `lists ${d.name} twice` });
+      seen.add(d.name);
+      if (d.home !== a.name && d.home !== b.name) {
+        ctx.addIssue({ code: "custom", path: ["domains", i, "home"], message: `must be one of the nodes: ${a.name} or ${b.name}` });
+      }
+    });
+  });
+
+export type HeartbeatClusterInputs = z.output<typeof heartbeatClusterSchema>;
+export type HeartbeatClusterInputArgs = z.input<typeof heartbeatClusterSchema>;
+export type HeartbeatNode = HeartbeatClusterInputs["nodes"][number];
+export type ResourceGroup = HeartbeatClusterInputs["resourceGroups"][number];
+export type NodeIndex = 0 | 1;
+
+export const peerOf = (i: NodeIndex): NodeIndex => (i === 0 ? 1 : 0);
+
+export function crossoverNameOf(node: HeartbeatNode): string {
+  return node.crossoverName ?? `${node.name.split(".")[0]}X`;
+}
+
+export function domainConfigOf(d: HeartbeatClusterInputs["domains"][number]): string {
+  return d.config ?? `/etc/xen/${d.name}.cfg`;
+}
+
+/** Which group (by node index) a DomU belongs to: its home node's. */
+export function groupIndexOf(c: HeartbeatClusterInputs, d: HeartbeatClusterInputs["domains"][number]): NodeIndex {
+  return d.home === c.nodes[0].name ? 0 : 1;
+}

@@ -1,0 +1,168 @@
+/**
+ * Reading a Heartbeat node in one round trip (the files' digests, the home links, the services,
+ * `cl_status`, and each group's DomUs as its resource script sees them), and deciding from both
+ * nodes' reports which node holds which group.
+ */
+import { joinLines, literal, sh, type Shell } from "../shell";
+import { heartbeatPaths } from "./render";
+import { resourceScriptPath } from "./resource-script";
+import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
+
+/** Every file HeartbeatCluster manages on a node, in a fixed order. */
+export function managedPaths(c: HeartbeatClusterInputs): string[] {
+  return [heartbeatPaths.authkeys, heartbeatPaths.haCf, heartbeatPaths.haresources, resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
+}
+
+/**
+ * The probe. authkeys is only hashed, never read back: the secret stays on the node. `cl_status`
+ * answers only while Heartbeat runs.
+ */
+export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
+  const scripts = [resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
+  return joinLines([
+    literal("set -u"),
+    literal(`printf 'uname\\t%s\\n' "$(uname -n)"`),
+    sh`for f in ${managedPaths(c)}; do`,
+    literal(`  if [ -f "$f" ]; then printf 'file\\t%s\\t%s\\t%s\\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)" "$(stat -c %a "$f")"; else printf 'file\\t%s\\t\\t\\n' "$f"; fi`),
+    literal("done"),
+    sh`for d in ${c.resourceGroups.map((g) => g.autoDirectory)}; do`,
+    literal(`  for l in "$d"/*; do if [ -L "$l" ]; then printf 'link\\t%s\\t%s\\t%s\\n' "$d" "$(basename "$l")" "$(readlink "$l")"; fi; done`),
+    literal("done"),
+    literal("for s in heartbeat xendomains; do"),
+    literal(`  printf 'service\\t%s\\t%s\\t%s\\n' "$s" "$(systemctl is-active "$s.service" 2>/dev/null || true)" "$(systemctl is-enabled "$s.service" 2>/dev/null || true)"`),
+    literal("done"),
+    ...(c.watchdog ? [sh`if [ -c ${c.watchdog} ]; then printf 'watchdog\\tpresent\\n'; else printf 'watchdog\\tabsent\\n'; fi`] : []),
+    literal("if cl_status hbstatus >/dev/null 2>&1; then"),
+    literal(`  printf 'heartbeat\\trunning\\n'`),
+    literal(`  printf 'resources\\t%s\\n' "$(cl_status rscstatus 2>/dev/null || true)"`),
+    sh`  for n in ${c.nodes.map((n) => n.name)}; do`,
+    literal(`    printf 'node\\t%s\\t%s\\n' "$n" "$(cl_status nodestatus "$n" 2>/dev/null || true)"`),
+    literal(`    for i in $(cl_status listhblinks "$n" 2>/dev/null); do printf 'hblink\\t%s\\t%s\\t%s\\n' "$n" "$i" "$(cl_status hblinkstatus "$n" "$i" 2>/dev/null || true)"; done`),
+    literal("  done"),
+    literal("else"),
+    literal(`  printf 'heartbeat\\tstopped\\n'`),
+    literal("fi"),
+    sh`${c.toolstack} list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print "running\\t" $1 }'`,
+    sh`for s in ${scripts}; do`,
+    literal(`  if [ -x "$s" ]; then "$s" list 2>/dev/null | awk -v g="$(basename "$s")" '{ print "domain\\t" g "\\t" $0 }'; fi`),
+    literal("done"),
+  ]);
+}
+
+/** `cl_status rscstatus` in a v1 cluster: which haresources lines this node holds. */
+export type ResourceHolding = "local" | "foreign" | "all" | "none" | "transition" | "unknown";
+
+export interface HeartbeatNodeReport {
+  /** What `uname -n` answers: Heartbeat knows the node by it. */
+  nodeName: string;
+  /** Managed files by path: sha256 and octal mode, or null when absent. */
+  files: Record<string, { sha256: string; mode: string } | null>;
+  /** The home links found, as directory, link name and target. */
+  links: { directory: string; name: string; target: string }[];
+  services: Record<"heartbeat" | "xendomains", { active: string; enabled: string }>;
+  /** Whether the watchdog device exists; undefined when no watchdog is configured. */
+  watchdogPresent: boolean | undefined;
+  heartbeatRunning: boolean;
+  resources: ResourceHolding;
+  /** `cl_status nodestatus`: active, up, dead… by node name. */
+  nodeStatus: Record<string, string>;
+  heartbeatLinks: { node: string; link: string; status: string }[];
+  /** Each group's DomUs as the resource script on this node lists them. */
+  domains: { group: string; name: string; here: boolean; config: string }[];
+  /** Every DomU running on the node, linked or not. */
+  running: string[];
+}
+
+const HOLDINGS: readonly ResourceHolding[] = ["local", "foreign", "all", "none", "transition"];
+
+export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
+  const r: HeartbeatNodeReport = {
+    nodeName: "",
+    files: {},
+    links: [],
+    services: { heartbeat: { active: "", enabled: "" }, xendomains: { active: "", enabled: "" } },
+    watchdogPresent: undefined,
+    heartbeatRunning: false,
+    resources: "unknown",
+    nodeStatus: {},
+    heartbeatLinks: [],
+    domains: [],
+    running: [],
+  };
+  for (const line of output.split("\n")) {
+    const [tag, a = "", b = "", c = "", d = ""] = line.split("\t");
+    switch (tag) {
+      case "uname":
+        r.nodeName = a;
+        break;
+      case "file":
+        r.files[a] = b ? { sha256: b, mode: c.padStart(4, "0") } : null;
+        break;
+      case "link":
+        r.links.push({ directory: a, name: b, target: c });
+        break;
+      case "service":
+        if (a === "heartbeat" || a === "xendomains") r.services[a] = { active: b, enabled: c };
+        break;
+      case "watchdog":
+        r.watchdogPresent = a === "present";
+        break;
+      case "heartbeat":
+        r.heartbeatRunning = a === "running";
+        break;
+      case "resources":
+        r.resources = HOLDINGS.find((h) => h === a.trim()) ?? "unknown";
+        break;
+      case "node":
+        r.nodeStatus[a] = b.trim();
+        break;
+      case "hblink":
+        r.heartbeatLinks.push({ node: a, link: b, status: c.trim() });
+        break;
+      case "domain":
+        r.domains.push({ group: a, name: b, here: c === "here", config: d });
+        break;
+      case "running":
+        r.running.push(a);
+        break;
+    }
+  }
+  return r;
+}
+
+export interface GroupPlacement {
+  group: string;
+  homeNode: string;
+  /** The nodes whose Heartbeat says they hold the group: none, one, or (split brain) both. */
+  heldBy: string[];
+  /** Where each of the group's DomUs runs: none, one, or (the case this package exists to prevent) both. */
+  domains: { name: string; runsOn: string[] }[];
+}
+
+function holds(report: HeartbeatNodeReport | undefined, node: NodeIndex, group: NodeIndex): boolean {
+  if (!report?.heartbeatRunning) return false;
+  const own = group === node;
+  return report.resources === "all" || (own ? report.resources === "local" : report.resources === "foreign");
+}
+
+/**
+ * Which node holds which group, from both nodes' reports (a node that could not be read is
+ * undefined). Heartbeat's view and the DomUs' real places are given side by side.
+ */
+export function groupPlacement(c: HeartbeatClusterInputs, reports: readonly [HeartbeatNodeReport | undefined, HeartbeatNodeReport | undefined]): GroupPlacement[] {
+  return ([0, 1] as const).map((g) => {
+    const group = c.resourceGroups[g].name;
+    const names = new Set<string>();
+    reports.forEach((r) => r?.domains.filter((d) => d.group === group).forEach((d) => names.add(d.name)));
+    c.domains.filter((d) => d.home === c.nodes[g].name).forEach((d) => names.add(d.name));
+    return {
+      group,
+      homeNode: c.nodes[g].name,
+      heldBy: ([0, 1] as const).filter((n) => holds(reports[n], n, g)).map((n) => c.nodes[n].name),
+      domains: [...names].sort().map((name) => ({
+        name,
+        runsOn: ([0, 1] as const).filter((n) => reports[n]?.running.includes(name)).map((n) => c.nodes[n].name),
+      })),
+    };
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * The resource scripts run in dash against stand-ins for xl, ssh, drbdadm, timeout and sleep that
+ * keep their state in files, so each decision the script makes is observed from the outside.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderResourceScript } from "../../provider/heartbeat/resource-script";
+import { heartbeatClusterSchema, type HeartbeatClusterInputArgs } from "../../provider/heartbeat/schema";
+
+const connection = { host: "127.0.0.1", privateKey: "key" };
+
+function cluster(autoDirectory: string, overrides: Partial<HeartbeatClusterInputArgs> = {}) {
+  return heartbeatClusterSchema.parse({
+    nodes: [
+      { connection, name: "ha1.domain.local", publicAddress: "10.1.1.100", crossoverAddress: "192.168.1.100" },
+      { connection, name: "ha2.domain.local", publicAddress: "10.1.1.101", crossoverAddress: "192.168.1.101" },
+    ],
+    authKey: "SecretKey123!!!",
+    resourceGroups: [
+      { name: "xendomainsHA1", autoDirectory },
+      { name: "xendomainsHA2", autoDirectory: `${autoDirectory}-2` },
+    ],
+    drbdSettleSeconds: 3,
+    ...overrides,
+  });
+}
+
+const STUBS: Record<string, string> = {
+  // Running domains are lines of $S/here; a migration or a create moves them as $S/* say.
+  xl: `echo "xl $*" >>"$S/calls"
+case "$1" in
+  list) grep -qx "$2" "$S/here" 2>/dev/null && exit 0; echo "$2 is an invalid domain identifier (rc=-6)" >&2; exit 1 ;;
+  create) n=$(basename "$2" .cfg); [ -e "$S/create-fails" ] && exit 1; echo "$n" >>"$S/here" ;;
+  migrate) [ -e "$S/migrate-fails" ] && exit 1; n=$5; grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
+  shutdown|destroy) n=$(eval echo \\$$#); grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
+esac`,
+  // $S/peer.ADDRESS holds running, absent or down (ssh cannot connect).
+  ssh: `while [ "$1" = -o ] || [ "$1" = -i ]; do shift 2; done
+echo "ssh $*" >>"$S/calls"
+case "$(cat "$S/peer.$1" 2>/dev/null || echo down)" in
+  running) exit 0 ;;
+  absent) echo "$4 is an invalid domain identifier (rc=-6)" >&2; exit 1 ;;
+  *) echo "ssh: connect to host $1 port 22: No route to host" >&2; exit 255 ;;
+esac`,
+  // Roles and cstate per resource; after $S/settle-after sleeps they turn into the .later values.
+  drbdadm: `slept=$(wc -l <"$S/sleeps" 2>/dev/null || echo 0)
+f="$S/$1.$2"
+if [ -e "$f.later" ] && [ "$slept" -ge "$(cat "$S/settle-after")" ]; then f="$f.later"; fi
+cat "$f" 2>/dev/null || { [ "$1" = role ] && echo Secondary/Secondary || echo Connected; }`,
+  timeout: `shift; exec "$@"`,
+  sleep: `echo slept >>"$S/sleeps"`,
+  logger: `shift 4; echo "$*" >>"$S/log"`,
+};
+
+interface Node {
+  dir: string;
+  auto: string;
+  state: string;
+  run(action: string, overrides?: Partial<HeartbeatClusterInputArgs>): { code: number; stdout: string; log: string; calls: string[] };
+  set(file: string, content: string): void;
+  here(): string[];
+}
+
+function node(): Node {
+  const dir = mkdtempSync(join(tmpdir(), "hbrs-"));
+  const bin = join(dir, "bin");
+  const state = join(dir, "state");
+  const auto = join(dir, "auto");
+  for (const d of [bin, state, auto, `${auto}-2`]) mkdirSync(d);
+  for (const [name, body] of Object.entries(STUBS)) {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  writeFileSync(join(state, "here"), "");
+  writeFileSync(join(state, "settle-after"), "0");
+  const config = join(dir, "test.cfg");
+  writeFileSync(config, "name = 'test'\n# disk = ['drbd:old-disk,xvda,w']\ndisk = [ 'drbd:test-swap,xvda1,w', 'drbd:test-disk,xvda2,w' ]\n");
+  symlinkSync(config, join(auto, "test"));
+  const read = (f: string) => (existsSync(join(state, f)) ? readFileSync(join(state, f), "utf8") : "");
+  return {
+    dir,
+    auto,
+    state,
+    run(action, overrides = {}) {
+      const script = join(dir, "xendomainsHA1");
+      writeFileSync(script, renderResourceScript(cluster(auto, overrides), 0, 0));
+      chmodSync(script, 0o755);
+      writeFileSync(join(state, "calls"), "");
+      const r = spawnSync("sh", [script, action], { env: { PATH: `${bin}:/usr/bin:/bin`, S: state }, encoding: "utf8" });
+      return { code: r.status ?? -1, stdout: r.stdout, log: read("log"), calls: read("calls").trim().split("\n").filter(Boolean) };
+    },
+    set(file, content) {
+      writeFileSync(join(state, file), content);
+    },
+    here() {
+      return read("here").split("\n").filter(Boolean);
+    },
+  };
+}
+
+describe("the resource script's start", () => {
+  it("starts a DomU the peer says it does not run", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    const r = n.run("start");
+    expect([r.code, n.here()]).toEqual([0, ["test"]]);
+  });
+
+  it("refuses a DomU that still runs on the peer, and says why", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "running");
+    const r = n.run("start");
+    expect([r.code, n.here(), r.log]).toEqual([1, [], expect.stringContaining("not starting test: it runs on the peer")]);
+  });
+
+  it("asks over the public link when the crossover link does not answer", () => {
+    const n = node();
+    n.set("peer.10.1.1.101", "running");
+    expect(n.run("start").calls.filter((c) => c.startsWith("ssh"))).toEqual(["ssh 192.168.1.101 xl list test", "ssh 10.1.1.101 xl list test"]);
+  });
+
+  it("starts after a hard kill of the peer: no SSH answer and DRBD no longer connected", () => {
+    const n = node();
+    for (const res of ["test-disk", "test-swap"]) {
+      n.set(`cstate.${res}`, "WFConnection\n");
+      n.set(`role.${res}`, "Secondary/Unknown\n");
+    }
+    const r = n.run("start");
+    expect([r.code, n.here(), r.log]).toEqual([0, ["test"], expect.stringContaining("presumed dead")]);
+  });
+
+  it("waits for DRBD to notice the dead peer that still shows Primary, then starts", () => {
+    const n = node();
+    n.set("settle-after", "2");
+    n.set("role.test-disk", "Secondary/Primary\n");
+    n.set("role.test-disk.later", "Secondary/Unknown\n");
+    n.set("cstate.test-disk.later", "WFConnection\n");
+    const r = n.run("start");
+    expect([r.code, n.here(), readFileSync(join(n.state, "sleeps"), "utf8").split("\n").filter(Boolean).length]).toEqual([0, ["test"], 2]);
+  });
+
+  it("refuses when the peer keeps a disk of the DomU Primary past the settle time", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    n.set("role.test-disk", "Secondary/Primary\n");
+    const r = n.run("start");
+    expect([r.code, n.here(), r.log]).toEqual([1, [], expect.stringContaining("the peer still holds its DRBD disk(s) test-disk as Primary after 3 s")]);
+  });
+
+  it("starts when the peer is silent over SSH but connected as Secondary: it cannot be running the guest", () => {
+    const n = node();
+    const r = n.run("start");
+    expect([r.code, r.log]).toEqual([0, expect.stringContaining("DRBD is connected to it as Secondary for test-disk test-swap")]);
+  });
+
+  it("ignores drbd: disks in comments", () => {
+    const n = node();
+    n.set("role.old-disk", "Secondary/Primary\n");
+    expect(n.run("start").code).toBe(0);
+  });
+
+  it("leaves a DomU that already runs here alone", () => {
+    const n = node();
+    n.set("here", "test\n");
+    const r = n.run("start");
+    expect([r.code, r.calls]).toEqual([0, ["xl list test"]]);
+  });
+
+  it("ignores a link whose name could not be a domain", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    symlinkSync(join(n.dir, "test.cfg"), join(n.auto, "bad;name"));
+    const r = n.run("start");
+    expect([n.here(), r.log]).toEqual([["test"], expect.stringContaining("not a domain name")]);
+  });
+});
+
+describe("the resource script's stop", () => {
+  it("live-migrates a running DomU to the peer's crossover name", () => {
+    const n = node();
+    n.set("here", "test\n");
+    const r = n.run("stop");
+    expect([r.code, n.here(), r.calls]).toEqual([0, [], expect.arrayContaining(["xl migrate -s ssh -o BatchMode=yes -o ConnectTimeout=5 test ha2X"])]);
+  });
+
+  it("shuts the DomU down when the migration fails", () => {
+    const n = node();
+    n.set("here", "test\n");
+    n.set("migrate-fails", "");
+    const r = n.run("stop");
+    expect([r.code, n.here(), r.calls]).toEqual([0, [], expect.arrayContaining(["xl shutdown -w test"])]);
+  });
+
+  it("shuts down without trying to migrate when migration is off", () => {
+    const n = node();
+    n.set("here", "test\n");
+    const r = n.run("stop", { migrateOnStop: false });
+    expect(r.calls.some((c) => c.startsWith("xl migrate"))).toBe(false);
+  });
+
+  it("succeeds at once when nothing of the group runs here", () => {
+    const n = node();
+    expect(n.run("stop")).toMatchObject({ code: 0, calls: ["xl list test"] });
+  });
+
+  it("in release mode leaves the DomUs running", () => {
+    const n = node();
+    n.set("here", "test\n");
+    const script = join(n.dir, "release");
+    writeFileSync(script, renderResourceScript(cluster(n.auto), 0, 0, { release: true }));
+    const r = spawnSync("sh", [script, "stop"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state }, encoding: "utf8" });
+    expect([r.status, n.here()]).toEqual([0, ["test"]]);
+  });
+});
+
+describe("the resource script's status", () => {
+  it("answers running when every DomU of the group runs here", () => {
+    const n = node();
+    n.set("here", "test\n");
+    expect(n.run("status")).toMatchObject({ code: 0, stdout: "running\n" });
+  });
+
+  it("answers stopped, without the word running, when one of them does not", () => {
+    const n = node();
+    symlinkSync(join(n.dir, "test.cfg"), join(n.auto, "web"));
+    n.set("here", "test\n");
+    expect(n.run("status")).toMatchObject({ code: 3, stdout: "stopped\n" });
+  });
+
+  it("lists the group's DomUs for the probe", () => {
+    const n = node();
+    n.set("here", "test\n");
+    expect(n.run("list").stdout).toBe(`test\there\t${join(n.dir, "test.cfg")}\n`);
+  });
+});
+
+describe("the resource script's text", () => {
+  const text = renderResourceScript(cluster("/etc/xen/auto/HA1"), 1, 0);
+
+  it("on ha2, the HA1 group's peer is ha1", () => {
+    expect(text).toMatch(/\nMIGRATION_TARGET=ha1X\nPEER_ADDRESSES='192\.168\.1\.100 10\.1\.1\.100'\n/);
+  });
+
+  it("quotes every setting", () => {
+    expect(renderResourceScript(cluster("/etc/xen/auto/HA1"), 0, 0, { sshCommand: "ssh -i /root/.ssh/it's" })).toContain(`SSH='ssh -i /root/.ssh/it'\\''s'`);
+  });
+
+  it("is a valid POSIX shell script", () => {
+    expect(() => execFileSync("sh", ["-n", "-c", text])).not.toThrow();
+  });
+});
