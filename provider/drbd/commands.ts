@@ -172,3 +172,14 @@ export function buildVolumeContentProbeScript(disk: string): Shell {
     sh`if cmp -s -n 1048576 ${disk} /dev/zero; then printf 'head\\tzero\\n'; else printf 'head\\tdata\\n'; fi`,
   ]);
 }
+
+/**
+ * Sizes in bytes of block devices (the meta volumes, checked against their indexes before anything
+ * runs; the backing volumes before a resize), `-` for one that does not exist. See `parseDeviceSizes`.
+ */
+export function buildDeviceSizesScript(devices: readonly string[]): Shell {
+  return joinLines([
+    literal("set -eu"),
+    ...devices.map((d) => sh`if [ -b ${d} ]; then printf 'size\\t%s\\t%s\\n' ${d} "$(blockdev --getsize64 ${d})"; else printf 'size\\t%s\\t-\\n' ${d}; fi`),
+  ]);
+}

@@ -149,7 +149,15 @@ export const drbdNodeSchema = z.object({
 export type DrbdNodeInputs = z.output<typeof drbdNodeSchema>;
 export type DrbdNodeInput = z.input<typeof drbdNodeSchema>;
 
-export const afterSb0priPolicies = ["disconnect", "discard-younger-primary", "discard-older-primary", "discard-zero-changes", "discard-least-changes"] as const;
+export const afterSb0priPolicies = [
+  "disconnect",
+  "discard-younger-primary",
+  "discard-older-primary",
+  "discard-zero-changes",
+  "discard-least-changes",
+  "discard-local",
+  "discard-remote",
+] as const;
 export const afterSb1priPolicies = ["disconnect", "consensus", "violently-as0p", "discard-secondary", "call-pri-lost-after-sb"] as const;
 
 export const drbdResourceSchema = z
@@ -217,6 +225,9 @@ export const drbdResourceSchema = z
     const names = [r.initialSyncSource, a.hostname, b.hostname];
     if (!names.some(isUnknown) && r.initialSyncSource !== a.hostname && r.initialSyncSource !== b.hostname) {
       ctx.addIssue({ code: "custom", path: ["initialSyncSource"], message: `must be one of the nodes' hostnames (${a.hostname}, ${b.hostname})` });
+    }
+    if (r.drbdVersion === "8.3" && (r.afterSb0pri === "discard-local" || r.afterSb0pri === "discard-remote")) {
+      ctx.addIssue({ code: "custom", path: ["afterSb0pri"], message: `${r.afterSb0pri} needs DRBD 8.4` });
     }
     for (const [field, seconds] of [["connectInt", r.connectInt], ["pingInt", r.pingInt]] as const) {
       if (r.timeout >= seconds * 10) {

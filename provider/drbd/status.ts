@@ -320,3 +320,13 @@ export function parseVolumeContent(text: string): VolumeContent {
   const headIsZero = fields.head === "zero";
   return { signature, headIsZero, holdsData: signature !== "" || !headIsZero };
 }
+
+/** `buildDeviceSizesScript`'s answer: bytes per device, undefined for a device that does not exist. */
+export function parseDeviceSizes(text: string): Map<string, number | undefined> {
+  const sizes = new Map<string, number | undefined>();
+  for (const line of text.split("\n")) {
+    const [tag, device, bytes] = line.split("\t");
+    if (tag === "size" && device) sizes.set(device, bytes === "-" || bytes === undefined ? undefined : Number(bytes));
+  }
+  return sizes;
+}

@@ -6,6 +6,7 @@ import {
   buildAdjustCommand,
   buildCheckConfigScript,
   buildCreateMetadataScript,
+  buildDeviceSizesScript,
   buildDownCommand,
   buildForcePrimaryCommand,
   buildMetadataProbeCommand,
@@ -19,7 +20,7 @@ import {
   candidatePaths,
 } from "../../provider/drbd/commands";
 import { drbdResourceSchema, type DrbdResourceInputs } from "../../provider/drbd/schema";
-import { parseStatusProbe, parseVolumeContent } from "../../provider/drbd/status";
+import { parseDeviceSizes, parseStatusProbe, parseVolumeContent } from "../../provider/drbd/status";
 import type { Shell } from "../../provider/shell";
 import { seedTestDisk } from "./fixtures/drbd/seed-inputs";
 
@@ -152,6 +153,24 @@ describe("status probe", () => {
     expect([result.status, result.stdout]).toEqual([
       0,
       "nodename\tha1.domain.local\nmodule\t8.4.11\n--8<-- proc\n--8<-- status\ntest-disk: No such resource\nexit\t10\n--8<-- kernel\n--8<-- config\n",
+    ]);
+  });
+});
+
+describe("device sizes", () => {
+  it("reports a device that does not exist as missing", () => {
+    const missing = join(work, "missing");
+    expect(run(buildDeviceSizesScript([missing])).stdout).toBe(`size\t${missing}\t-\n`);
+  });
+
+  it("asks blockdev for the size of each block device", () => {
+    expect(buildDeviceSizesScript(["/dev/vg/meta"]).text).toContain(`printf 'size\\t%s\\t%s\\n' /dev/vg/meta "$(blockdev --getsize64 /dev/vg/meta)"`);
+  });
+
+  it("reads sizes in bytes and missing devices", () => {
+    expect([...parseDeviceSizes("size\t/dev/vg/meta\t1073741824\nsize\t/dev/vg/gone\t-\n")]).toEqual([
+      ["/dev/vg/meta", 1073741824],
+      ["/dev/vg/gone", undefined],
     ]);
   });
 });

@@ -127,6 +127,10 @@ describe("DrbdResource inputs", () => {
     ]);
   });
 
+  it("refuses an 8.4-only split-brain policy in the 8.3 dialect", () => {
+    expect(failuresOf({ ...seedTestDisk, drbdVersion: "8.3", afterSb0pri: "discard-local" })).toEqual(["afterSb0pri: discard-local needs DRBD 8.4"]);
+  });
+
   it("refuses a resync rate beyond what DRBD accepts", () => {
     expect(failuresOf({ ...seedTestDisk, resyncRate: "5G" })[0]).toMatch(/^resyncRate: must be a rate/);
   });
