@@ -137,7 +137,8 @@ export function buildDownCommand(name: string): Shell {
 
 /**
  * One round trip with everything `read` needs on a node: its name (must match the `on` section),
- * the DRBD module version, /proc/drbd, `drbdadm status` with its exit code, the last kernel line
+ * the DRBD module version, /proc/drbd, `drbdsetup status` (the kernel's view, whatever the
+ * installed files say) with its exit code, the last kernel line
  * saying whether the resource's last handshake ended in an unresolved split brain, and the
  * installed resource file. Sections start with `probeMarker(...)` lines; see `parseStatusProbe`.
  */
@@ -152,7 +153,7 @@ export function buildStatusProbeScript(name: string, device: string): Shell {
     literal("cat /proc/drbd 2>/dev/null || true"),
     marker("status"),
     literal("rc=0"),
-    sh`drbdadm status ${name} 2>&1 || rc=$?`,
+    sh`drbdsetup status ${name} 2>&1 || rc=$?`,
     literal(`printf 'exit\\t%s\\n' "$rc"`),
     marker("kernel"),
     sh`dmesg 2>/dev/null | grep -F -e ${`block drbd${minor}: Split-Brain`} -e ${`drbd ${name}: Handshake successful`} | tail -n 1 || true`,

@@ -1,5 +1,5 @@
 /**
- * Parsing what DRBD 8.4 (kernel module) and drbd-utils 9 print: /proc/drbd, `drbdadm status`,
+ * Parsing what DRBD 8.4 (kernel module) and drbd-utils 9 print: /proc/drbd, `drbdsetup status`,
  * `drbdadm role/cstate/dstate`, `drbdmeta get-gi`, the init script's status lines, and `drbdadm
  * dump`'s verdict on a candidate configuration.
  */
@@ -99,8 +99,8 @@ export function isSyncing(state: ConnectionState): boolean {
   return state === "SyncSource" || state === "SyncTarget" || state === "PausedSyncS" || state === "PausedSyncT";
 }
 
-/** `drbdadm status RES` as drbd-utils 9 prints it for an 8.4 module. */
-export interface AdmStatus {
+/** `drbdsetup status RES` (which `drbdadm status RES` runs) as drbd-utils 9 prints it for an 8.4 module. */
+export interface DrbdStatusReport {
   name: string;
   role: Role;
   disk: DiskState;
@@ -123,7 +123,7 @@ function fieldsOf(line: string): Record<string, string> {
   return Object.fromEntries(line.trim().split(/\s+/).filter((w) => w.includes(":")).map((w) => [w.slice(0, w.indexOf(":")), w.slice(w.indexOf(":") + 1)]));
 }
 
-export function parseDrbdadmStatus(text: string): AdmStatus | undefined {
+export function parseDrbdStatus(text: string): DrbdStatusReport | undefined {
   const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l.trim() !== "");
   const at = lines.findIndex((l) => /^\S+ role:/.test(l));
   if (at < 0) return undefined;
@@ -187,7 +187,7 @@ export interface NodeProbe {
   /** Version of the DRBD kernel module, loaded or installed; empty when there is none. */
   moduleVersion: string;
   status: DrbdNodeStatus;
-  /** The resource is up under this name (`drbdadm status` knows it). */
+  /** The resource is up in the kernel under this name. */
   up: boolean;
   /** The minor is configured in the kernel, but not for this resource: another one holds it. */
   minorTaken: boolean;
@@ -195,12 +195,16 @@ export interface NodeProbe {
   installedConfig?: string;
 }
 
-/** Splits the output of `buildStatusProbeScript` and reads the resource's state from it. */
+/**
+ * Splits the output of `buildStatusProbeScript` and reads the resource's state from it:
+ * /proc/drbd's line for the minor when there is one (it has the sync progress), else
+ * `drbdsetup status`.
+ */
 export function parseStatusProbe(output: string, resource: { name: string; minor: number }): NodeProbe {
   const sections = splitProbe(output);
   const head = tabFields(sections.head);
   const proc = parseProcDrbd(sections.proc).devices.get(resource.minor);
-  const adm = parseDrbdadmStatus(sections.status.replace(/^exit\t\d+$/m, ""));
+  const adm = parseDrbdStatus(sections.status.replace(/^exit\t\d+$/m, ""));
   const up = adm?.name === resource.name;
   let base: DrbdNodeStatus = { ...UNCONFIGURED };
   if (proc) {

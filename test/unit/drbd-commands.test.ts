@@ -132,7 +132,7 @@ describe("status probe", () => {
   it("reports what the parser reads back, in one script", () => {
     stub("uname", "echo ha1.domain.local");
     stub("modinfo", "echo 8.4.11");
-    stub("drbdadm", `cat <<'EOF'\n${fixture("status-sync-source.txt")}EOF`);
+    stub("drbdsetup", `cat <<'EOF'\n${fixture("status-sync-source.txt")}EOF`);
     stub("dmesg", "echo '[  812.3] drbd test-disk: Handshake successful: Agreed network protocol version 101'");
     const probe = parseStatusProbe(run(buildStatusProbeScript("test-disk", "/dev/drbd1")).stdout, { name: "test-disk", minor: 1 });
     expect(probe).toEqual({
@@ -147,7 +147,7 @@ describe("status probe", () => {
   it("reports a resource that is down with drbdadm's exit code, without failing", () => {
     stub("uname", "echo ha1.domain.local");
     stub("modinfo", "echo 8.4.11");
-    stub("drbdadm", "echo 'test-disk: No such resource' >&2\nexit 10");
+    stub("drbdsetup", "echo 'test-disk: No such resource' >&2\nexit 10");
     stub("dmesg", "exit 0");
     const result = run(buildStatusProbeScript("test-disk", "/dev/drbd1"));
     expect([result.status, result.stdout]).toEqual([

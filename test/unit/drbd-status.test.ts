@@ -6,7 +6,7 @@ import {
   parseConfigCheck,
   parseConnectionState,
   parseDiskStates,
-  parseDrbdadmStatus,
+  parseDrbdStatus,
   parseGenerationIdentifiers,
   parseInitScriptStatus,
   parseMetadataProbe,
@@ -75,9 +75,9 @@ describe("/proc/drbd", () => {
   });
 });
 
-describe("drbdadm status (drbd-utils 9 on an 8.4 module)", () => {
+describe("drbdsetup status (drbd-utils 9 on an 8.4 module)", () => {
   it("maps an established link to 8.4's Connected", () => {
-    expect(parseDrbdadmStatus(fixture("status-connected.txt"))).toEqual({
+    expect(parseDrbdStatus(fixture("status-connected.txt"))).toEqual({
       name: "test-disk",
       role: "Secondary",
       disk: "UpToDate",
@@ -88,29 +88,29 @@ describe("drbdadm status (drbd-utils 9 on an 8.4 module)", () => {
   });
 
   it("reads the sync progress", () => {
-    const status = parseDrbdadmStatus(fixture("status-sync-source.txt"));
+    const status = parseDrbdStatus(fixture("status-sync-source.txt"));
     expect([status?.connection, status?.peerDisk, status?.syncPercent]).toEqual(["SyncSource", "Inconsistent", 22.7]);
   });
 
   it("maps Connecting to 8.4's WFConnection", () => {
-    const status = parseDrbdadmStatus(fixture("status-connecting.txt"));
+    const status = parseDrbdStatus(fixture("status-connecting.txt"));
     expect([status?.connection, status?.peerRole, status?.peerDisk]).toEqual(["WFConnection", "Unknown", "DUnknown"]);
   });
 
   it("reads StandAlone", () => {
-    expect(parseDrbdadmStatus(fixture("status-standalone.txt"))?.connection).toBe("StandAlone");
+    expect(parseDrbdStatus(fixture("status-standalone.txt"))?.connection).toBe("StandAlone");
   });
 
   it("reads a resource with no connection listed as StandAlone", () => {
-    expect(parseDrbdadmStatus("test-disk role:Secondary\n  disk:UpToDate\n\n")?.connection).toBe("StandAlone");
+    expect(parseDrbdStatus("test-disk role:Secondary\n  disk:UpToDate\n\n")?.connection).toBe("StandAlone");
   });
 
   it("finds nothing for a resource that is down", () => {
-    expect(parseDrbdadmStatus(fixture("status-down.txt"))).toBeUndefined();
+    expect(parseDrbdStatus(fixture("status-down.txt"))).toBeUndefined();
   });
 
   it("ignores colour codes", () => {
-    expect(parseDrbdadmStatus("test-disk role:\x1b[1;32mPrimary\x1b[0m\n  disk:\x1b[32mUpToDate\x1b[0m\n  peer connection:Connecting\n")?.role).toBe("Primary");
+    expect(parseDrbdStatus("test-disk role:\x1b[1;32mPrimary\x1b[0m\n  disk:\x1b[32mUpToDate\x1b[0m\n  peer connection:Connecting\n")?.role).toBe("Primary");
   });
 });
 
@@ -150,7 +150,7 @@ describe("the seed's init script status", () => {
 });
 
 describe("status probe", () => {
-  it("combines /proc/drbd and drbdadm status", () => {
+  it("combines /proc/drbd and drbdsetup status", () => {
     expect(parseStatusProbe(fixture("probe-sync-source.txt"), expectTestDisk)).toEqual({
       nodename: "ha1.domain.local",
       moduleVersion: "8.4.11",
