@@ -41,6 +41,7 @@ export function renderResourceScript(c: HeartbeatClusterInputs, node: NodeIndex,
     ["MIGRATION_TARGET", crossoverNameOf(peer)],
     ["PEER_ADDRESSES", `${peer.crossoverAddress} ${peer.publicAddress}`],
     ["SSH", ssh],
+    ["CHECK_TIMEOUT", c.peerSshTimeoutSeconds + 10],
     ["MIGRATION_TIMEOUT", c.migrationTimeoutSeconds],
     ["SHUTDOWN_TIMEOUT", c.shutdownTimeoutSeconds],
     ["START_TIMEOUT", c.startTimeoutSeconds],
@@ -61,6 +62,9 @@ export function renderResourceScript(c: HeartbeatClusterInputs, node: NodeIndex,
 }
 
 const BODY = String.raw`
+# Heartbeat's environment may lack the sbin directories where xl and drbdadm live.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin"
+
 log() {
   logger -t "$GROUP" -p daemon.notice -- "$*" 2>/dev/null || true
   echo "$GROUP: $*" >&2
@@ -85,11 +89,11 @@ runs_here() { "$TOOLSTACK" list "$1" >/dev/null 2>&1; }
 # link first, then over the public one.
 peer_runs() {
   for address in $PEER_ADDRESSES; do
-    answer=$($SSH "$address" "$TOOLSTACK" list "$1" 2>&1)
+    answer=$(timeout "$CHECK_TIMEOUT" $SSH "$address" "$TOOLSTACK" list "$1" 2>&1)
     rc=$?
     if [ "$rc" -eq 0 ]; then echo running; return; fi
-    # 255 is ssh's own failure (unreachable, refused): the question never reached the peer.
-    [ "$rc" -eq 255 ] && continue
+    # 255 is ssh's own failure (unreachable, refused), 124 timeout's: no answer came back.
+    [ "$rc" -eq 255 ] || [ "$rc" -eq 124 ] && continue
     case "$answer" in
       *"invalid domain identifier"* | *"does not exist"*) echo absent; return ;;
     esac
@@ -187,7 +191,7 @@ start() {
 migrate() {
   case "$TOOLSTACK" in
     xl) timeout "$MIGRATION_TIMEOUT" xl migrate -s "$SSH" "$1" "$MIGRATION_TARGET" ;;
-    xm) timeout "$MIGRATION_TIMEOUT" xm migrate --live "$1" "$MIGRATION_TARGET" ;;
+    xm) timeout "$MIGRATION_TIMEOUT" xm migrate "$1" "$MIGRATION_TARGET" --live ;;
   esac
 }
 

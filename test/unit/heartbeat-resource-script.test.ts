@@ -250,4 +250,9 @@ describe("the resource script's text", () => {
   it("is a valid POSIX shell script", () => {
     expect(() => execFileSync("sh", ["-n", "-c", text])).not.toThrow();
   });
+
+  it("with xm, migrates the seed's way through xend's relocation server", () => {
+    const xm = renderResourceScript(cluster("/etc/xen/auto/HA1", { toolstack: "xm" }), 0, 0);
+    expect([xm.includes("\nTOOLSTACK=xm\n"), xm.includes(`xm migrate "$1" "$MIGRATION_TARGET" --live`)]).toEqual([true, true]);
+  });
 });
