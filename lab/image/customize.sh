@@ -24,12 +24,13 @@ printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n'
 unit_exists() { [ -n "$(chroot "$root" systemctl list-unit-files --no-legend "$1" 2>/dev/null)" ]; }
 chroot "$root" systemctl enable xen-ha-lab-node.service
 # Would reach out or wait for a network that is not there; NTP is configured later by the package.
-for u in chrony.service systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer; do
+for u in chrony.service systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
+  e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
   chroot "$root" systemctl mask "$u"
 done
 # Configuring these is the package's job: installed, not started.
-for u in heartbeat.service xendomains.service drbd.service; do
-  if unit_exists "$u"; then chroot "$root" systemctl disable "$u"; fi
+for u in heartbeat drbd xendomains; do
+  if unit_exists "$u.service" || [ -e "$root/etc/init.d/$u" ]; then chroot "$root" systemctl disable "$u"; fi
 done
 
 chroot "$root" /usr/local/lib/xen-ha-lab/build-guest

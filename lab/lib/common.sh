@@ -55,7 +55,7 @@ lab_lock() {
   exec 9>"$LAB_DIR/lab.lock"
   if ! flock -n 9; then
     log "waiting for another lab command to finish"
-    flock 9
+    flock -w "${LAB_LOCK_TIMEOUT:-1800}" 9 || die "another lab command holds $LAB_DIR/lab.lock"
   fi
 }
 

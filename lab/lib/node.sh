@@ -85,11 +85,11 @@ node_boot() {
     -device "virtio-net-pci,netdev=public,id=nic-public,mac=$(node_mac "$node" 1),addr=0x6" \
     -netdev "dgram,id=crossover,local.type=inet,local.host=127.0.0.1,local.port=${cross[0]},remote.type=inet,remote.host=127.0.0.1,remote.port=${cross[1]}" \
     -device "virtio-net-pci,netdev=crossover,id=nic-crossover,mac=$(node_mac "$node" 2),addr=0x7" \
-    -netdev "user,id=mgmt,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$port-:22" \
+    -netdev "user,id=mgmt,restrict=on,ipv6=off,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$port-:22" \
     -device "virtio-net-pci,netdev=mgmt,id=nic-mgmt,mac=$(node_mac "$node" 3),addr=0x8" \
     -serial "file:$console" \
     -monitor "unix:$LAB_RUN/$node.monitor,server=on,wait=off" \
-    -pidfile "$(node_pidfile "$node")" -daemonize ||
+    -pidfile "$(node_pidfile "$node")" -daemonize 9>&- ||
     die "qemu failed to start $node"
   printf '%s %s\n' "$LAB_HYPERVISOR" "$(hypervisor_package_version)" >"$LAB_RUN/$node.hypervisor"
   # A cable cut before this boot stays cut.
