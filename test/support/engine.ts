@@ -6,9 +6,14 @@
  *   matching `pulumi` on PATH or the cache's `bin/` (pulumi, pulumi-language-nodejs,
  *   pulumi-resource-pulumi-nodejs). Nothing is ever downloaded.
  * - Every stack gets its own temp dir: a file backend (`state/`), a random passphrase file (0600),
- *   a `PULUMI_HOME`, and for inline programs a work dir whose `node_modules` links to this repo's,
- *   so that the dynamic-provider launcher (`pulumi-resource-pulumi-nodejs`, a separate node process
- *   started in the program's directory) resolves `@pulumi/pulumi` and our dependencies.
+ *   a `PULUMI_HOME`, and for inline programs a work dir whose `node_modules` links to this repo's.
+ * - Where dynamic providers run: the engine starts the launcher `pulumi-resource-pulumi-nodejs`
+ *   (a separate node process) in the project's `main` directory. It resolves
+ *   `@pulumi/pulumi/cmd/dynamic-provider` from there, and the serialized provider's `require(...)`s
+ *   (e.g. `require("pulumi-xen-ha/runtime")`) resolve from that process's cwd too. For inline
+ *   programs the Automation API's default project says `main: process.cwd()` (the test process's
+ *   cwd when the stack was created), so this helper writes the project with `main` = the work dir.
+ *   For a program directory it is the directory itself (give it a node_modules, see `linkNodeModules`).
  * - Operations return the engine's own results: change counts (`changeSummary` /
  *   `summary.resourceChanges`), the diff text (`--diff`), the per-resource steps the engine
  *   announced (operation and changed property names), and the stack's outputs.
@@ -98,29 +103,30 @@ function findEngine(): EngineAvailability {
   if (forced) return { ok: false, reason: `PULUMI_XEN_HA_NO_ENGINE: ${forced}` };
   const script = path.join(repoRoot, "scripts", "pulumi-install.sh");
   let pulumiPath: string;
+  // The script's progress (a build takes minutes) goes to our stderr as it happens, and to a log
+  // whose tail becomes the reason if it fails.
+  const log = path.join(os.tmpdir(), `pulumi-xen-ha-install-${process.pid}.log`);
   try {
     const env = { ...process.env };
-    if (process.env.PULUMI_XEN_HA_NO_BUILD) {
-      // The script's go lookup is what builds; hiding go leaves only the "already built" paths.
-      env.PATH = (env.PATH ?? "")
-        .split(path.delimiter)
-        .filter((d) => !fs.existsSync(path.join(d, "go")))
-        .join(path.delimiter);
-    }
-    const out = execFileSync("bash", [script, "--quiet"], {
+    if (process.env.PULUMI_XEN_HA_NO_BUILD) env.PULUMI_INSTALL_NO_BUILD = "1";
+    const out = execFileSync("bash", ["-c", 'bash "$0" --quiet 2> >(tee "$1" >&2); rc=$?; wait $! 2>/dev/null; exit $rc', script, log], {
       cwd: repoRoot,
       env,
       encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "inherit"],
       maxBuffer: 64 * 1024 * 1024,
     });
     const lines = out.trim().split("\n");
     pulumiPath = lines[lines.length - 1] ?? "";
   } catch (e) {
-    const err = e as { stderr?: string | Buffer; message: string };
-    const stderr = String(err.stderr ?? "").trim();
+    const stderr = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : "";
     const tail = stderr.split("\n").slice(-6).join(" | ");
-    return { ok: false, reason: `the Pulumi CLI could not be found or built (npm run pulumi:install): ${tail || err.message}` };
+    return {
+      ok: false,
+      reason: `the Pulumi CLI could not be found or built (npm run pulumi:install): ${tail || (e as Error).message}`,
+    };
+  } finally {
+    fs.rmSync(log, { force: true });
   }
   if (!path.isAbsolute(pulumiPath) || !fs.existsSync(pulumiPath)) {
     return { ok: false, reason: `scripts/pulumi-install.sh printed no usable path (got '${pulumiPath}')` };
@@ -172,8 +178,7 @@ export function describeWithEngine(name: string, fn: () => void): void {
     describe(name, fn);
   } else {
     describe(name, () => {
-      // eslint-disable-next-line no-console
-      console.warn(`${name}: engine tests skipped: ${a.reason}`);
+      process.stderr.write(`[engine] ${name}: skipped: ${a.reason}\n`);
       it.skip(`skipped: ${a.reason}`, () => undefined);
     });
   }
@@ -224,9 +229,10 @@ export function createEngineEnv(opts: { backendDir?: string; passphraseFile?: st
 }
 
 /**
- * Makes a directory usable as an inline program's work dir: `node_modules` there links to this
- * repo's, because the dynamic-provider launcher runs `node -e "require('@pulumi/pulumi/cmd/dynamic-provider')"`
- * in the program's directory and the stack's `require(...)`s of packages resolve from there.
+ * Makes a directory usable as a program (or inline work) dir: `node_modules` there links to this
+ * repo's, because the dynamic-provider launcher resolves `@pulumi/pulumi/cmd/dynamic-provider` from
+ * the program's directory and the serialized providers' `require(...)`s resolve from there too
+ * (`pulumi-xen-ha` itself through the repo's `node_modules/pulumi-xen-ha -> ..` link).
  */
 export function linkNodeModules(dir: string): void {
   const link = path.join(dir, "node_modules");
@@ -536,19 +542,22 @@ export class EngineStack {
   }
 
   /**
-   * Destroys what the stack still manages (unless `destroy: false`), removes the stack, its
-   * settings file and the temp dirs. Safe to call twice.
+   * Cleans up: destroys what the stack still manages, removes the stack and the settings file it
+   * created, and deletes the temp dirs. With a backend of its own (the default) it destroys and
+   * removes by default; with a given `backendDir` (e.g. the lab's) it keeps the stack unless told.
+   * Safe to call twice.
    */
-  async dispose(o: { destroy?: boolean } = {}): Promise<void> {
+  async dispose(o: { destroy?: boolean; removeStack?: boolean } = {}): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const ownBackend = !this.opts.backendDir;
     try {
-      if (o.destroy !== false) {
+      if (o.destroy ?? ownBackend) {
         const state = await this.exportState().catch(() => undefined);
         const resources = (state?.deployment as { resources?: unknown[] } | undefined)?.resources ?? [];
         if (resources.length > 0) await this.stack.destroy({ onOutput: this.opts.onOutput });
       }
-      await this.workspace.removeStack(this.name).catch(() => undefined);
+      if (o.removeStack ?? ownBackend) await this.workspace.removeStack(this.name).catch(() => undefined);
     } finally {
       for (const p of this.cleanupPaths) fs.rmSync(p, { force: true });
       if (!this.opts.keepTemp && !process.env.PULUMI_XEN_HA_KEEP_TEMP) {
