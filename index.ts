@@ -1,5 +1,6 @@
 export { VolumeGroup, type VolumeGroupArgs } from "./provider/lvm/volume-group";
 export { LogicalVolume, type LogicalVolumeArgs } from "./provider/lvm/logical-volume";
+export { DrbdResource, type DrbdResourceArgs } from "./provider/drbd/drbd-resource";
 export type { ConnectionInput } from "./provider/ssh/connection";
 export {
   HostCommandError,

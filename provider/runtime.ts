@@ -5,11 +5,12 @@
  */
 import type { Lifecycle } from "./lifecycle";
 
-export type ResourceKind = "VolumeGroup" | "LogicalVolume";
+export type ResourceKind = "VolumeGroup" | "LogicalVolume" | "DrbdResource";
 
 const loaders: Record<ResourceKind, () => Lifecycle> = {
   VolumeGroup: () => require("./lvm/volume-group").volumeGroupLifecycle,
   LogicalVolume: () => require("./lvm/logical-volume").logicalVolumeLifecycle,
+  DrbdResource: () => require("./drbd/drbd-resource").drbdResourceLifecycle,
 };
 
 export function implementation(kind: ResourceKind): Lifecycle {

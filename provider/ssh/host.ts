@@ -9,8 +9,8 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** Kill the command after this long. Default 10 minutes. */
   timeoutMs?: number;
-  /** Exit codes that are answers rather than failures (for example "not found"). 0 is always fine. */
-  okExitCodes?: readonly number[];
+  /** Exit codes that are answers rather than failures (for example "not found"), or "any" to return every outcome. 0 is always fine. */
+  okExitCodes?: readonly number[] | "any";
   /** What usually causes a failure of this command, added to the error. */
   hint?: string;
 }
@@ -48,7 +48,8 @@ export class Host {
     const shell = command instanceof Shell ? command : argv(command);
     const wrapped = this.connection.sudo ? sh`sudo -n sh -c ${shell.text}` : sh`sh -c ${shell.text}`;
     const result = await this.run(wrapped.text, options);
-    const ok = result.exitCode === 0 || (result.exitCode !== null && (options.okExitCodes ?? []).includes(result.exitCode));
+    const accepted = options.okExitCodes ?? [];
+    const ok = result.exitCode === 0 || (result.exitCode !== null && (accepted === "any" || accepted.includes(result.exitCode)));
     if (!ok) {
       throw new HostCommandError({
         host: this.name,

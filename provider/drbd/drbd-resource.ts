@@ -1,0 +1,211 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RefusedError } from "../errors";
+import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { pollUntil } from "../poll";
+import { providerFor } from "../shim";
+import { describeHost } from "../ssh/connection";
+import { formatBytes, parseSize } from "../lvm/size";
+import {
+  buildAdjustCommand,
+  buildCreateMetadataScript,
+  buildDownCommand,
+  buildForcePrimaryCommand,
+  buildResizeCommand,
+  buildSecondaryCommand,
+  buildSkipInitialSyncCommand,
+  buildUpScript,
+  buildWipeMetadataCommand,
+} from "./commands";
+import { backingSizes, checkPreconditions, connectNodes, installConfig, probeMetadata, probeNode, probeVolumeContent, validateConfig, type DrbdNode } from "./node-ops";
+import { renderResource, resourceConfigPath } from "./render";
+import { deleteRefusal, drbdResourceRules, planInitialSync, planMetadata, planUpdate, validateDrbdChange } from "./rules";
+import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
+import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Inputs of a DRBD resource; every option the seed sets, with the seed's value as default. */
+export type DrbdResourceArgs = Inputs<DrbdResourceInput>;
+
+/**
+ * A DRBD resource replicated between two hosts (the seed's `resource test-disk { … }`): the same
+ * file on both, meta-data created only where none exists, exactly one node forced primary for the
+ * initial sync, then both Secondary so Xen's block-drbd can promote whichever node starts the
+ * DomU.
+ */
+export class DrbdResource extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  /** Per node hostname: connection state, roles, disk states and sync progress as last read. */
+  declare readonly status: pulumi.Output<Record<string, DrbdNodeStatus>>;
+  declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: DrbdResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providerFor("DrbdResource"),
+      name,
+      { ...args, status: undefined, observedHostKeys: undefined, driftedNodes: undefined },
+      { ...opts, additionalSecretOutputs: ["nodes"] },
+      "xenha",
+      "DrbdResource",
+    );
+  }
+}
+
+const spec = {
+  typeName: "DrbdResource",
+  schema: drbdResourceSchema,
+  rules: {
+    ...drbdResourceRules,
+    // A file edited behind our back is rewritten on the next up.
+    driftedNodes: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
+  },
+  validateChange: validateDrbdChange,
+} as const;
+
+const SYNC_TIMEOUT_MS = 60 * 60_000;
+const CONNECT_TIMEOUT_MS = 3 * 60_000;
+
+function recordedKeys(props: Props): Record<string, string> {
+  return (props.observedHostKeys as Record<string, string> | undefined) ?? {};
+}
+
+async function statuses(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<Record<string, NodeProbe>> {
+  const probes = await Promise.all(nodes.map((n) => probeNode(r, n)));
+  return Object.fromEntries(nodes.map((n, i) => [n.spec.hostname, probes[i]!]));
+}
+
+function outputs(r: DrbdResourceInputs, nodes: DrbdNode[], probes: Record<string, NodeProbe>): Props {
+  const expected = renderResource(r);
+  return {
+    ...r,
+    status: Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status])),
+    observedHostKeys: Object.fromEntries(nodes.map((n) => [n.spec.hostname, n.host.hostKey])),
+    driftedNodes: Object.entries(probes).filter(([, p]) => p.installedConfig !== expected).map(([h]) => h),
+  };
+}
+
+function progress(message: string): void {
+  process.stderr.write(`pulumi-xen-ha: ${message}\n`);
+}
+
+function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
+  const node = nodes.find((n) => n.spec.hostname === hostname);
+  if (!node) throw new Error(`no node ${hostname}`);
+  return node;
+}
+
+async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> {
+  const probes = await statuses(r, nodes);
+  await Promise.all(nodes.map((n) => checkPreconditions(n, probes[n.spec.hostname]!)));
+  for (const n of nodes) await validateConfig(r, n);
+  const sourceContent = r.skipInitialSync ? await probeVolumeContent(nodeNamed(nodes, r.initialSyncSource)) : undefined;
+  const metadata = Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.spec.hostname, await probeMetadata(n)] as const)));
+  const plan = planMetadata(r, metadata);
+  if ("refused" in plan) throw new RefusedError(plan.refused);
+  if (sourceContent?.holdsData) {
+    const decision = planInitialSync(r, {}, { metadataCreatedOn: plan.createOn, sourceContent });
+    if (decision.action === "refused") throw new RefusedError(decision.reason);
+  }
+  for (const n of nodes) await installConfig(r, n);
+  for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r));
+  for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
+
+  const connected = await pollUntil(
+    () => statuses(r, nodes),
+    (p) => Object.values(p).every((s) => s.status.connection !== "WFConnection" && s.status.connection !== "StandAlone" && s.status.connection !== "Unconfigured"),
+    { timeoutMs: CONNECT_TIMEOUT_MS, what: `${r.name} to connect over the crossover link` },
+    (p) => Object.entries(p).map(([h, s]) => `${h}: ${describeStatus(s.status)}`).join("; "),
+  );
+  const states = Object.fromEntries(Object.entries(connected).map(([h, p]) => [h, p.status]));
+  const sync = planInitialSync(r, states, { metadataCreatedOn: plan.createOn, ...(sourceContent ? { sourceContent } : {}) });
+  if (sync.action === "refused") throw new RefusedError(sync.reason);
+  if (sync.action === "force-primary") {
+    const source = nodeNamed(nodes, sync.node);
+    progress(`${r.name}: ${sync.node} forced primary; full sync to its peer starts`);
+    await source.host.exec(buildForcePrimaryCommand(r));
+    // The sync goes on whatever the roles; Xen's block-drbd promotes whichever node starts the DomU.
+    await source.host.exec(buildSecondaryCommand(r.name));
+  } else if (sync.action === "skip-sync") {
+    await nodeNamed(nodes, sync.node).host.exec(buildSkipInitialSyncCommand(r.name));
+  }
+  if (r.waitForSync) await waitForSync(r, nodes);
+}
+
+async function waitForSync(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> {
+  let lastLogged = 0;
+  await pollUntil(
+    () => statuses(r, nodes),
+    (p) => {
+      if (Date.now() - lastLogged > 15_000) {
+        lastLogged = Date.now();
+        progress(`${r.name}: ${Object.entries(p).map(([h, s]) => `${h} ${describeStatus(s.status)}`).join("; ")}`);
+      }
+      return Object.values(p).every((s) => s.status.connection === "Connected" && s.status.disk === "UpToDate" && s.status.peerDisk === "UpToDate");
+    },
+    { timeoutMs: SYNC_TIMEOUT_MS, intervalMs: 3000, what: `${r.name} to be UpToDate on both nodes` },
+    (p) => Object.entries(p).map(([h, s]) => `${h}: ${describeStatus(s.status)}`).join("; "),
+  );
+}
+
+export const drbdResourceLifecycle: Lifecycle = {
+  check: async (olds, news) => checkWith(spec, olds, news),
+  diff: async (_id, olds, news) => diffWith(spec, olds, news),
+
+  async create(raw) {
+    const r = drbdResourceSchema.parse(raw);
+    const nodes = await connectNodes(r);
+    const id = `${r.name}@${r.nodes.map((n) => describeHost(n.connection)).join(",")}`;
+    try {
+      await bringUp(r, nodes);
+    } catch (err) {
+      if (err instanceof RefusedError) throw err;
+      // Something may be installed or up on the nodes: keep it in the state so nothing is orphaned.
+      throw new PartialCreateError(id, outputs(r, nodes, await statuses(r, nodes).catch(() => ({}))), err);
+    }
+    return { id, outs: outputs(r, nodes, await statuses(r, nodes)) };
+  },
+
+  async read(id, props) {
+    const r = drbdResourceSchema.parse(props);
+    const nodes = await connectNodes(r, recordedKeys(props));
+    const probes = await statuses(r, nodes);
+    if (Object.values(probes).every((p) => !p.up && p.installedConfig === undefined)) return {};
+    return { id, props: { ...props, ...outputs(r, nodes, probes) } };
+  },
+
+  async update(_id, olds, news) {
+    const before = drbdResourceSchema.parse(olds);
+    const r = drbdResourceSchema.parse(news);
+    const nodes = await connectNodes(r, recordedKeys(olds));
+    const plan = planUpdate(before, r);
+    const drifted = ((olds.driftedNodes as string[] | undefined) ?? []).length > 0;
+    if (plan.adjust || drifted) {
+      for (const n of nodes) await validateConfig(r, n);
+      for (const n of nodes) await installConfig(r, n);
+      for (const n of nodes) await n.host.exec(buildAdjustCommand(r.name));
+    }
+    if (plan.resize) {
+      const sizes = await Promise.all(nodes.map(backingSizes));
+      const wanted = parseSize(r.size ?? 0) ?? 0;
+      const short = nodes.filter((_n, i) => (sizes[i] ?? 0) < wanted).map((n) => `${n.spec.hostname} (${n.spec.disk})`);
+      if (short.length > 0) {
+        throw new RefusedError(`${r.name}: grow the backing volume on ${short.join(" and ")} to ${formatBytes(wanted)} first (LogicalVolume size), then run up again.`);
+      }
+      await nodes[0]!.host.exec(buildResizeCommand(r.name), { hint: "both backing volumes must have grown first (LogicalVolume size on both nodes)" });
+    }
+    return { outs: { ...olds, ...outputs(r, nodes, await statuses(r, nodes)) } };
+  },
+
+  async delete(_id, props) {
+    const r = drbdResourceSchema.parse(props);
+    const nodes = await connectNodes(r, recordedKeys(props));
+    const probes = await statuses(r, nodes);
+    const refusal = deleteRefusal(r, Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status])));
+    if (refusal) throw new RefusedError(refusal);
+    for (const n of nodes) {
+      if (probes[n.spec.hostname]!.up) await n.host.exec(buildDownCommand(r.name));
+      await n.host.removeFiles([resourceConfigPath(r.name)]);
+      if (r.wipeMetadataOnDelete) await n.host.exec(buildWipeMetadataCommand(n.spec));
+    }
+  },
+};
