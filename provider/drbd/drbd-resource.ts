@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { pollUntil } from "../poll";
@@ -22,10 +23,8 @@ import { deleteRefusal, drbdResourceRules, planInitialSync, planMetadata, planUp
 import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
 import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-
-/** Inputs of a DRBD resource; every option the seed sets, with the seed's value as default. */
-export type DrbdResourceArgs = Inputs<DrbdResourceInput>;
+/** Inputs of a DRBD resource; every option the seed sets, with the seed's value as default (see the schema's field docs). */
+export type DrbdResourceArgs = ArgsOf<DrbdResourceInput>;
 
 /**
  * A DRBD resource replicated between two hosts (the seed's `resource test-disk { … }`): the same

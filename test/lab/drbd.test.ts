@@ -1,0 +1,174 @@
+/**
+ * DrbdResource between the two lab nodes through the real engine, as the seed sets it up:
+ * volumes on both nodes, external meta-data on a shared meta volume, the node that holds the
+ * data forced primary for a full initial sync, then Secondary/Secondary.
+ */
+import { LogicalVolume, VolumeGroup, DrbdResource } from "../../index";
+import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
+import { assignSeedAddresses, labConnection, labExec, labRun, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labConnectionInput, report } from "../support/lab-inputs";
+
+jest.setTimeout(LAB_TIMEOUT_MS);
+
+interface Desired {
+  drbd: boolean;
+  maxBuffers: number;
+  /** An extra resource that must be refused: skipInitialSync on a volume holding data. */
+  refusedExtra: boolean;
+  keepTestDisk: boolean;
+}
+const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, keepTestDisk: true };
+const hostnames: Record<LabNodeName, string> = { ha1: "", ha2: "" };
+
+function program() {
+  const lab = labConnection();
+  const volumes: Record<string, LogicalVolume[]> = {};
+  for (const node of LAB_NODES) {
+    const connection = labConnectionInput(node, { pin: true });
+    const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
+    for (const [name, size] of Object.entries({ "test-disk": "256M", "test-swap": "64M", extra: "64M", meta: "384M" })) {
+      (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size }, { dependsOn: vg }));
+    }
+  }
+  if (!desired.drbd) return Promise.resolve({});
+
+  const resource = (name: string, minor: number, index: number, extra: Record<string, unknown> = {}) => {
+    const nodeOf = (node: LabNodeName) => ({
+      connection: labConnectionInput(node, { pin: true }),
+      hostname: hostnames[node],
+      address: lab.nodes[node].crossoverAddress,
+      port: 7788 + minor,
+      device: `/dev/drbd${minor}`,
+      disk: `/dev/vg/${name}`,
+      metaDisk: { device: "/dev/vg/meta", index },
+    });
+    return new DrbdResource(
+      name,
+      {
+        name,
+        initialSyncSource: hostnames.ha1,
+        usageCount: "no",
+        maxBuffers: desired.maxBuffers,
+        nodes: [nodeOf("ha1"), nodeOf("ha2")],
+        ...extra,
+      },
+      { dependsOn: [...volumes[name]!, ...volumes.meta!] },
+    );
+  };
+  const out: Record<string, unknown> = {};
+  if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0).status;
+  out.testSwap = resource("test-swap", 2, 1, { skipInitialSync: true }).status;
+  if (desired.refusedExtra) resource("extra", 3, 2, { skipInitialSync: true });
+  return Promise.resolve(out);
+}
+
+const sha = (node: LabNodeName, device: string, mib: number) =>
+  labRun(node, `dd if=${device} bs=1M count=${mib} status=none | sha256sum | cut -d' ' -f1`).then((s) => s.trim());
+
+async function drbdState(node: LabNodeName, name: string): Promise<string> {
+  const r = await labExec(node, `drbdadm role ${name} && drbdadm cstate ${name} && drbdadm dstate ${name}`);
+  return r.code === 0 ? r.stdout.trim().split("\n").join(" ") : `down (${r.stderr.trim()})`;
+}
+
+describeWithEngine("DRBD on the lab through the engine", () => {
+  let stack: EngineStack;
+
+  beforeAll(async () => {
+    await assignSeedAddresses();
+    for (const node of LAB_NODES) hostnames[node] = (await labRun(node, "uname -n")).trim();
+    stack = await createEngineStack({ program, projectName: "drbd-lab", onOutput: (s) => process.stdout.write(s) });
+  });
+
+  afterAll(async () => {
+    for (const node of LAB_NODES) await labExec(node, "drbdadm secondary all 2>/dev/null; true");
+    await stack?.dispose();
+  });
+
+  it("prepares the volumes, and the DomU's data on ha1 as xen-create-image would leave it", async () => {
+    await stack.up();
+    await labRun("ha1", "dd if=/dev/urandom of=/dev/vg/test-disk bs=1M count=64 status=none && dd if=/dev/urandom of=/dev/vg/extra bs=1M count=8 status=none && sync");
+    expect(await sha("ha1", "/dev/vg/test-disk", 64)).not.toBe(await sha("ha2", "/dev/vg/test-disk", 64));
+  });
+
+  it("replicates ha1's data to ha2 with a full initial sync, ending Secondary/Secondary UpToDate/UpToDate", async () => {
+    desired.drbd = true;
+    const started = Date.now();
+    const up = await stack.up();
+    report(`DRBD create with full sync of 256 MiB: ${Math.round((Date.now() - started) / 1000)} s`);
+    expect([
+      changesOnly(up.changes),
+      await drbdState("ha1", "test-disk"),
+      await drbdState("ha2", "test-disk"),
+      await sha("ha2", "/dev/vg/test-disk", 64),
+    ]).toEqual([
+      { create: 2 },
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      await sha("ha1", "/dev/vg/test-disk", 64),
+    ]);
+  });
+
+  it("writes on ha2 through DRBD reach ha1's disk (protocol C)", async () => {
+    await labRun("ha2", "drbdadm primary test-disk && dd if=/dev/urandom of=/dev/drbd1 bs=1M count=16 oflag=direct status=none && drbdadm secondary test-disk");
+    expect(await sha("ha1", "/dev/vg/test-disk", 16)).toBe(await sha("ha2", "/dev/drbd1", 16));
+  });
+
+  it("skips the initial sync of new, empty volumes when asked", async () => {
+    expect([await drbdState("ha1", "test-swap"), await drbdState("ha2", "test-swap")]).toEqual([
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+    ]);
+  });
+
+  it("writes the same file on both nodes, checked by drbdadm", async () => {
+    const [a, b] = await Promise.all(LAB_NODES.map((n) => labRun(n, "cat /etc/drbd.d/test-disk.res")));
+    expect([a === b, /protocol\s+C;/.test(a!), /meta-disk\s+\/dev\/vg\/meta\s*\[0\];/.test(a!)]).toEqual([true, true, true]);
+  });
+
+  it("a second up changes nothing", async () => {
+    expect(changeCount((await stack.up()).changes)).toBe(0);
+  });
+
+  it("refuses to skip the sync of a volume that holds data, and creates no meta-data", async () => {
+    desired.refusedExtra = true;
+    const failure = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
+    desired.refusedExtra = false;
+    const probe = await labExec("ha1", "drbdmeta 3 v08 /dev/vg/meta 2 get-gi </dev/null");
+    expect([/skipInitialSync is only for new, empty volumes/.test(failure), probe.code]).toEqual([true, 1]);
+  });
+
+  it("applies an option change online with adjust", async () => {
+    desired.maxBuffers = 4096;
+    const preview = await stack.preview();
+    const up = await stack.up();
+    const shown = await labRun("ha2", "drbdsetup show test-disk");
+    expect([changesOnly(preview.changes), changesOnly(up.changes), /max-buffers\s+4096/.test(shown)]).toEqual([{ update: 2 }, { update: 2 }, true]);
+  });
+
+  it("refuses to delete a resource that is Primary, and keeps it up", async () => {
+    await labRun("ha1", "drbdadm primary test-disk");
+    desired.keepTestDisk = false;
+    const failure = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
+    expect([/test-disk is Primary on/.test(failure), await drbdState("ha2", "test-disk")]).toEqual([true, "Secondary/Primary Connected UpToDate/UpToDate"]);
+  });
+
+  it("deletes it once it is Secondary again, keeping the meta-data", async () => {
+    await labRun("ha1", "drbdadm secondary test-disk");
+    const up = await stack.up();
+    const file = await labExec("ha1", "test -e /etc/drbd.d/test-disk.res");
+    const meta = await labExec("ha1", "drbdmeta 1 v08 /dev/vg/meta 0 get-gi </dev/null");
+    expect([changesOnly(up.changes), await drbdState("ha1", "test-disk"), file.code, meta.code]).toEqual([
+      { delete: 1 },
+      expect.stringMatching(/^down/),
+      1,
+      0,
+    ]);
+  });
+
+  it("destroy takes DRBD down and removes the volumes", async () => {
+    await stack.destroy();
+    for (const node of LAB_NODES) {
+      expect((await labRun(node, "cat /proc/drbd | grep -c 'cs:' || true; vgs --noheadings 2>/dev/null")).trim()).toBe("0");
+    }
+  });
+});
