@@ -30,7 +30,9 @@ usage: lab.sh COMMAND [ARGS]
 USAGE
 }
 
-# Everything a boot needs on this machine: host packages, keys, the image.
+# Everything a boot of NODES needs on this machine: host packages, keys, and the
+# image when one of them has no disks yet (nodes with disks keep the image they
+# were made from).
 prepare() {
   mkdir -p "$LAB_DIR" "$LAB_RUN"
   phase_begin prereqs
@@ -38,23 +40,32 @@ prepare() {
   ensure_keys
   phase_end
   phase_begin image
-  ensure_image
+  IMAGE_HASH=$(recipe_hash)
+  local node need=0
+  for node in "$@"; do
+    [ -f "$(node_dir "$node")/root.qcow2" ] || need=1
+  done
+  if [ $need -eq 1 ]; then
+    ensure_image
+  else
+    log "the nodes boot on their existing disks"
+  fi
   phase_end
   write_known_hosts
 }
 
 cmd_up() {
   lab_lock
-  local start=$SECONDS node booted=()
-  prepare
+  local start=$SECONDS node
+  prepare "${LAB_NODES[@]}"
   phase_begin boot
   for node in "${LAB_NODES[@]}"; do
     if node_running "$node"; then
-      log "$node is already running"
+      log "$node is already running (hypervisor: $(cut -d' ' -f1 "$LAB_RUN/$node.hypervisor" 2>/dev/null))"
     else
+      echo "$LAB_HYPERVISOR" >"$LAB_RUN/hypervisor"
       node_prepare_disks "$node"
       node_boot "$node"
-      booted+=("$node")
     fi
   done
   phase_end
@@ -114,7 +125,11 @@ cmd_start() {
   local node=${1:?usage: lab.sh start NODE}
   node_index "$node" >/dev/null
   lab_lock
-  prepare
+  # A node started alone boots the hypervisor the lab was brought up with.
+  if [ -z "$LAB_HYPERVISOR_FROM_ENV" ] && [ -f "$LAB_RUN/hypervisor" ]; then
+    LAB_HYPERVISOR=$(cat "$LAB_RUN/hypervisor")
+  fi
+  prepare "$node"
   if node_running "$node"; then
     log "$node is already running"
   else

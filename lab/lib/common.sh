@@ -6,6 +6,7 @@ LAB_NODES=(ha1 ha2)
 LAB_LINKS=(public crossover)
 LAB_NODE_MEM="${LAB_NODE_MEM:-2560}"           # MiB per node (Xen + dom0 + guests)
 LAB_DOM0_MEM="${LAB_DOM0_MEM:-768}"            # MiB for dom0
+LAB_HYPERVISOR_FROM_ENV="${LAB_HYPERVISOR:-}"
 LAB_HYPERVISOR="${LAB_HYPERVISOR:-default}"    # default | 4.17.5 | an exact package version
 LAB_SSH_PORT_BASE="${LAB_SSH_PORT_BASE:-2220}" # ha1 listens on base+1, ha2 on base+2
 LAB_LINK_PORT_BASE="${LAB_LINK_PORT_BASE:-47100}"

@@ -98,13 +98,14 @@ prune_images() {
 hypervisor_binary() {
   case $LAB_HYPERVISOR in
     default) echo "$(image_dir "$1")/xen" ;;
-    *) fetch_hypervisor "$(hypervisor_package_version)" ;;
+    *) fetch_hypervisor "$(hypervisor_package_version "$1")" ;;
   esac
 }
 
+# hypervisor_package_version IMAGE_HASH
 hypervisor_package_version() {
   case $LAB_HYPERVISOR in
-    default) cat "$(image_dir "$IMAGE_HASH")/xen.version" ;;
+    default) cat "$(image_dir "$1")/xen.version" ;;
     # bookworm's release, built with shadow paging: PV guests live-migrate on it.
     4.17.5) echo 4.17.5+72-g01140da4e8-1 ;;
     *) echo "$LAB_HYPERVISOR" ;;

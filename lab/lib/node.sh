@@ -91,7 +91,7 @@ node_boot() {
     -monitor "unix:$LAB_RUN/$node.monitor,server=on,wait=off" \
     -pidfile "$(node_pidfile "$node")" -daemonize 9>&- ||
     die "qemu failed to start $node"
-  printf '%s %s\n' "$LAB_HYPERVISOR" "$(hypervisor_package_version)" >"$LAB_RUN/$node.hypervisor"
+  printf '%s %s\n' "$LAB_HYPERVISOR" "$(hypervisor_package_version "$(cat "$dir/image")")" >"$LAB_RUN/$node.hypervisor"
   # A cable cut before this boot stays cut.
   local link
   for link in "${LAB_LINKS[@]}"; do
