@@ -12,3 +12,7 @@ export {
   isRefusedError,
 } from "./provider/errors";
 export { quote } from "./provider/shell";
+export { XenDomU, type XenDomUArgs } from "./provider/xen/domu";
+export { XenMigrationTrust, type XenMigrationTrustArgs } from "./provider/xen/migration-trust";
+export { XenToolsImage, type XenToolsImageArgs, type XenToolsImageVolume } from "./provider/xen/xen-tools-image";
+export { migrationSshCommand } from "./provider/xen/migration";

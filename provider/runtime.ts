@@ -5,12 +5,15 @@
  */
 import type { Lifecycle } from "./lifecycle";
 
-export type ResourceKind = "VolumeGroup" | "LogicalVolume" | "DrbdResource";
+export type ResourceKind = "VolumeGroup" | "LogicalVolume" | "DrbdResource" | "XenDomU" | "XenMigrationTrust" | "XenToolsImage";
 
 const loaders: Record<ResourceKind, () => Lifecycle> = {
   VolumeGroup: () => require("./lvm/volume-group").volumeGroupLifecycle,
   LogicalVolume: () => require("./lvm/logical-volume").logicalVolumeLifecycle,
   DrbdResource: () => require("./drbd/drbd-resource").drbdResourceLifecycle,
+  XenDomU: () => require("./xen/domu").xenDomULifecycle,
+  XenMigrationTrust: () => require("./xen/migration-trust").xenMigrationTrustLifecycle,
+  XenToolsImage: () => require("./xen/xen-tools-image").xenToolsImageLifecycle,
 };
 
 export function implementation(kind: ResourceKind): Lifecycle {

@@ -76,39 +76,27 @@ function list(key: string, items: string[]): string {
   return items.length === 0 ? `${key} = []` : `${key} = [\n${items.map((i) => `    ${str(i)},\n`).join("")}]`;
 }
 
-/** The config of a guest: from its inputs, and for xen-tools guests from the file xen-create-image wrote. */
-export function domUConfigOf(inputs: XenDomUInputs, generated?: ParsedDomUConfig): DomUConfig {
-  const { name, type, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash } = inputs;
-  const common = { name, type, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash };
-  const def = inputs.definition;
-  if (def.mode === "explicit") {
-    const { kernel, ramdisk, root, bootloader, disks } = def;
-    return { ...common, kernel, ramdisk, root, bootloader, disks, extra: inputs.extra, vifs: def.vifs.map((v) => ({ ...v, mac: v.mac ?? defaultMac(name) })) };
-  }
-  if (!generated) throw new Error(`${inputs.name}: the config of a xen-tools guest is built from the file xen-create-image wrote; read it first`);
-  // xen-tools writes the guest's network config for eth0; newer kernels name the NIC enX0 otherwise.
-  const extra = joinWords([generated.extra, "net.ifnames=0", inputs.extra]);
-  const disks = generated.disks.map((d) => {
-    if (d.other !== undefined) throw new Error(`${inputs.name}: xen-create-image wrote a disk this package does not manage: ${d.other}`);
-    return def.drbd ? drbdDiskFor(d, volumeResource) : d;
-  });
-  const { kernel, ramdisk, root, bootloader } = generated;
+/** The config of a guest, from its inputs. */
+export function domUConfigOf(inputs: XenDomUInputs): DomUConfig {
+  const { name, type, kernel, ramdisk, root, extra, bootloader, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash } = inputs;
   return {
-    ...common,
+    name,
+    type,
     kernel,
     ramdisk,
     root,
-    bootloader,
     extra,
-    vifs: [{ ip: def.ip, mac: def.mac ?? defaultMac(inputs.name), bridge: def.bridge }],
-    disks: disks.map((d) => ({ drbd: d.drbd, phy: d.phy, vdev: d.vdev, access: d.access })),
+    bootloader,
+    memory,
+    maxMemory,
+    vcpus,
+    maxVcpus,
+    vifs: inputs.vifs.map((v, i) => ({ ...v, mac: v.mac ?? defaultMac(i === 0 ? name : `${name}#${i}`) })),
+    disks: inputs.disks.map((d) => ({ drbd: d.drbd, phy: d.phy, vdev: d.vdev, access: d.access })),
+    onPoweroff,
+    onReboot,
+    onCrash,
   };
-}
-
-function joinWords(parts: (string | undefined)[]): string {
-  const words: string[] = [];
-  for (const w of parts.flatMap((p) => (p ?? "").split(/\s+/))) if (w && !words.includes(w)) words.push(w);
-  return words.join(" ");
 }
 
 /** The seed names each DRBD resource like the volume under it: /dev/vg/test-disk → test-disk. */

@@ -148,6 +148,16 @@ export function startBlocker(name: string, host: string, where: Whereabouts): st
   }
 }
 
+/** One DRBD resource as `drbdadm role` reports it on a host. */
+export interface DrbdRoleReport {
+  resource: string;
+  /** `Primary`, `Secondary` or `Unknown` (peer only: not connected); undefined when drbdadm gave no role. */
+  local?: string;
+  peer?: string;
+  /** What drbdadm said instead of a role (the resource is not defined, or not up). */
+  error?: string;
+}
+
 export interface GuestSurvey {
   domains: DomainEntry[];
   capabilities: HostCapabilities;
@@ -155,16 +165,57 @@ export interface GuestSurvey {
   configText: string | undefined;
   /** Limits of the running guest (xl only). */
   running: RunningLimits | undefined;
+  /** `drbdadm role` of each DRBD resource the guest's disks name. */
+  drbd: DrbdRoleReport[];
+  /** Bridges the guest's interfaces need, and whether each exists. */
+  bridges: Record<string, boolean>;
+  /** Whether this dom0 holds the key it migrates guests with (XenMigrationTrust). */
+  migrationKey: boolean;
 }
 
 /** Reads what `buildGuestSurveyScript` printed. */
 export function parseGuestSurvey(text: string, name: string): GuestSurvey {
-  const [list = "", info = "", config = "", long = "[]"] = text.split(`\n${SURVEY_MARKER}\n`);
+  const [list = "", info = "", config = "", long = "[]", facts = ""] = text.split(`\n${SURVEY_MARKER}\n`);
   const present = config.startsWith("present\n");
+  const drbd: DrbdRoleReport[] = [];
+  const bridges: Record<string, boolean> = {};
+  let migrationKey = false;
+  for (const line of facts.split("\n")) {
+    const [kind, subject = "", status = "", ...rest] = line.trim().split(/\s+/);
+    if (kind === "drbd") drbd.push(parseDrbdRole(subject, status === "ok", rest.join(" ")));
+    else if (kind === "bridge") bridges[subject] = status === "yes";
+    else if (kind === "migration-key") migrationKey = subject === "yes";
+  }
   return {
     domains: parseDomainList(list),
     capabilities: parseXenInfo(info),
     configText: present ? config.slice("present\n".length) : undefined,
-    running: parseLongList(long, name),
+    running: parseLongList(long.trim() || "[]", name),
+    drbd,
+    bridges,
+    migrationKey,
   };
+}
+
+/** `Primary/Secondary` (DRBD 8.4: local/peer); anything else is what drbdadm said instead. */
+export function parseDrbdRole(resource: string, ok: boolean, text: string): DrbdRoleReport {
+  const m = /^(Primary|Secondary|Unknown)\/(Primary|Secondary|Unknown)$/.exec(text.trim());
+  if (ok && m) return { resource, local: m[1], peer: m[2] };
+  return { resource, error: text.trim() || "drbdadm role printed nothing" };
+}
+
+/**
+ * Why the guest's DRBD disks forbid starting it on this host, or undefined. A peer holding a disk
+ * Primary may be running the guest (or something else) on it; a resource that is not up here
+ * cannot be promoted by block-drbd.
+ */
+export function drbdStartBlocker(name: string, host: string, roles: readonly DrbdRoleReport[]): string | undefined {
+  const problems: string[] = [];
+  for (const r of roles) {
+    if (r.error !== undefined) problems.push(`DRBD resource ${r.resource} is not up on ${host} (drbdadm role: ${r.error}); bring it up first`);
+    else if (r.peer === "Primary") {
+      problems.push(`the peer of ${host} holds DRBD resource ${r.resource} Primary, so ${name} (or something else) may be using it there; stop that first (drbdadm role ${r.resource} on ${host} shows ${r.local}/${r.peer})`);
+    }
+  }
+  return problems.length === 0 ? undefined : problems.join("; ");
 }

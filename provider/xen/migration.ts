@@ -5,7 +5,9 @@
  * relocation server, listening on the crossover address and accepting the peer only.
  */
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { literal, script, sh, type Shell } from "../shell";
+import { xenHostSchema } from "./schema";
 
 export const MIGRATION_KEY_PATH = "/root/.ssh/xen-ha-migration";
 export const MIGRATION_KNOWN_HOSTS_PATH = "/root/.ssh/xen-ha-known_hosts";
@@ -106,7 +108,9 @@ export function renderKnownHosts(peer: { crossoverAddress: string; crossoverName
 
 /**
  * The forced command. xl migrate runs `xl [-t] [-T] [-v…] migrate-receive [-e] [-d] [-p]` on the
- * receiver; a non-live move streams a saved guest as `receive-save NAME`. Nothing else passes.
+ * receiver; a non-live move streams a saved guest as `receive-save NAME`. Heartbeat's resource
+ * scripts ask the peer `xl list NAME` (or `xm list NAME`) and `drbdadm role RES` before they start
+ * a guest. Nothing else passes, and names never start with - or . (no options, no paths).
  */
 export function renderMigrationGate(): string {
   return `#!/bin/sh
@@ -114,10 +118,17 @@ export function renderMigrationGate(): string {
 set -eu
 set -f
 refuse() { echo "xen-ha-migration-gate: refused: \${SSH_ORIGINAL_COMMAND:-(nothing)}" >&2; exit 1; }
+is_name() { case "$1" in ''|.*|-*|*[!A-Za-z0-9_.+-]*) return 1 ;; esac; }
 set -- \${SSH_ORIGINAL_COMMAND:-}
 case "\${1:-}" in
-  xl)
+  xl|xm)
+    tool=$1
     shift
+    if [ "\${1:-}" = list ]; then
+      [ $# -eq 2 ] && is_name "$2" || refuse
+      exec "$tool" list "$2"
+    fi
+    [ "$tool" = xl ] || refuse
     receive=no
     for word in "$@"; do
       case "$word" in
@@ -128,6 +139,10 @@ case "\${1:-}" in
     done
     [ "$receive" = yes ] || refuse
     exec xl "$@"
+    ;;
+  drbdadm)
+    [ $# -eq 3 ] && [ "$2" = role ] && is_name "$3" || refuse
+    exec drbdadm role "$3"
     ;;
   receive-save)
     [ $# -eq 2 ] || refuse
@@ -140,6 +155,76 @@ case "\${1:-}" in
   *) refuse ;;
 esac
 `;
+}
+
+// ---- xl: the trust between the two dom0s, as a resource ----
+
+export const xenMigrationTrustSchema = z.object({
+  /** The two dom0s; each lets the other in over the crossover link. */
+  hosts: z
+    .array(xenHostSchema)
+    .length(2, "needs exactly the two dom0s of the cluster")
+    .refine((h) => h[0]?.name !== h[1]?.name, "names a host twice")
+    .refine((h) => h[0]?.crossoverAddress !== h[1]?.crossoverAddress, "gives both hosts the same crossoverAddress"),
+});
+export type XenMigrationTrustInputs = z.output<typeof xenMigrationTrustSchema>;
+
+/** Asks the peer, through its gate, for the dom0's line of `xl list`: proves key, known_hosts, from= and gate at once. */
+export function buildTrustProbeCommand(peerAddress: string): Shell {
+  return sh`${migrationSshCommand()} ${peerAddress} ${"xl list Domain-0"}`;
+}
+
+/** What one dom0 holds of the trust, in one round trip; `parseTrustSurvey` reads it. */
+export function buildTrustSurveyCommand(): Shell {
+  const marker = literal(`echo '${MARKER}'`);
+  return script(
+    sh`if [ -f ${`${MIGRATION_KEY_PATH}.pub`} ] && [ -f ${MIGRATION_KEY_PATH} ]; then cat ${`${MIGRATION_KEY_PATH}.pub`}; fi`,
+    marker,
+    sh`if [ -f ${AUTHORIZED_KEYS_PATH} ]; then grep -F ${`command="${MIGRATION_GATE_PATH}"`} ${AUTHORIZED_KEYS_PATH} || true; fi`,
+    marker,
+    sh`if [ -f ${MIGRATION_KNOWN_HOSTS_PATH} ]; then cat ${MIGRATION_KNOWN_HOSTS_PATH}; fi`,
+    marker,
+    sh`if [ -x ${MIGRATION_GATE_PATH} ]; then sha256sum ${MIGRATION_GATE_PATH} | cut -d' ' -f1; fi`,
+  );
+}
+
+export interface TrustSurvey {
+  migrationKey: string | undefined;
+  authorizedLines: string[];
+  knownHosts: string;
+  gateSha256: string | undefined;
+}
+
+export function parseTrustSurvey(text: string): TrustSurvey {
+  const [key = "", lines = "", known = "", gate = ""] = text.split(`\n${MARKER}\n`);
+  return {
+    migrationKey: key.trim() || undefined,
+    authorizedLines: lines.split("\n").map((l) => l.trim()).filter(Boolean),
+    knownHosts: known.trim() === "" ? "" : `${known.trim()}\n`,
+    gateSha256: gate.trim() || undefined,
+  };
+}
+
+export function gateSha256(): string {
+  return createHash("sha256").update(renderMigrationGate()).digest("hex");
+}
+
+/** The files a dom0 must hold for its peer: what `survey` shows against what it should, per file. */
+export function trustDrift(
+  survey: TrustSurvey,
+  expected: { authorizedLine: string; knownHosts: string },
+): string[] {
+  const drift: string[] = [];
+  if (!survey.migrationKey) drift.push("migration key");
+  if (survey.authorizedLines.length !== 1 || survey.authorizedLines[0] !== expected.authorizedLine) drift.push("authorized_keys");
+  if (survey.knownHosts !== expected.knownHosts) drift.push("known_hosts");
+  if (survey.gateSha256 !== gateSha256()) drift.push("gate");
+  return drift;
+}
+
+/** Removes the key pair, the pinned known_hosts and the gate (authorized_keys is edited separately). */
+export function buildRemoveTrustFilesCommand(): Shell {
+  return sh`rm -f -- ${[MIGRATION_KEY_PATH, `${MIGRATION_KEY_PATH}.pub`, MIGRATION_KNOWN_HOSTS_PATH, MIGRATION_GATE_PATH]}`;
 }
 
 // ---- xm: xend's relocation server ----

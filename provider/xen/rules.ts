@@ -1,22 +1,15 @@
 /**
  * How changes to a DomU's inputs are applied. A guest is replaced only when it becomes another
- * guest (another name, another way of being defined); everything else is an update, because a
+ * guest (another name); everything else is an update, because a
  * replace destroys the running guest and the whole point of the cluster is that it keeps running.
  * Moving it to the other host is a migration; settings Xen cannot change on a running guest are
  * written to the config on every host and take effect at its next start, and the update says so.
  */
 import { changed, deepEqual, type Classifier, type DiffRules } from "../diff";
-import type { InputFailure } from "../errors";
 import { containsUnknown } from "../inputs";
 import { decideMove, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import type { RunningLimits } from "./list";
 import type { XenDomUInputs } from "./schema";
-
-/** xen-tools settings that only matter while xen-create-image installs the guest. */
-export const INSTALL_TIME_SETTINGS = [
-  "ip", "volumeGroup", "size", "swap", "fs", "dist", "image", "gateway", "netmask", "broadcast",
-  "arch", "installMethod", "installSource", "mirror", "kernel", "initrd", "pygrub",
-] as const;
 
 type Rec = Record<string, unknown>;
 const asRec = (v: unknown): Rec => (v !== null && typeof v === "object" ? (v as Rec) : {});
@@ -27,60 +20,37 @@ const hostsRule: Classifier = (before, after) => {
   return changed(byName(before), byName(after)) ? "update" : undefined;
 };
 
-/**
- * Another mode is another guest. Within xen-tools, install-time settings would mean a reinstall
- * over the guest's disks (refused in check, see validateXenDomUChange); the password is used once
- * and its later changes are ignored; the rest only shapes the config.
- */
-const definitionRule: Classifier = (before, after) => {
-  const b = asRec(before);
-  const a = asRec(after);
-  if (containsUnknown(a.mode) || b.mode !== a.mode) return "replace";
-  if (a.mode === "xen-tools") {
-    if (INSTALL_TIME_SETTINGS.some((k) => changed(b[k], a[k]))) return "replace";
-    const { password: _b, ...restBefore } = b;
-    const { password: _a, ...restAfter } = a;
-    return changed(restBefore, restAfter) ? "update" : undefined;
-  }
-  return changed(b, a) ? "update" : undefined;
-};
-
 export const xenDomURules: DiffRules = {
   name: "replace",
-  definition: definitionRule,
   hosts: hostsRule,
   runOn: "update",
   state: "update",
   toolstack: "update",
   type: "update",
+  kernel: "update",
+  ramdisk: "update",
+  root: "update",
+  extra: "update",
+  bootloader: "update",
   memory: "update",
   maxMemory: "update",
   vcpus: "update",
   maxVcpus: "update",
-  extra: "update",
+  vifs: "update",
+  disks: "update",
   onCrash: "update",
   onPoweroff: "update",
   onReboot: "update",
   allowNonLiveMove: "update",
   shutdownTimeoutSeconds: "update",
+  migrationTimeoutSeconds: "update",
 };
-
-/** Changes refused before preview ends, with what to do instead. */
-export function validateXenDomUChange(olds: XenDomUInputs, news: XenDomUInputs): InputFailure[] {
-  const b = olds.definition;
-  const a = news.definition;
-  if (b.mode !== "xen-tools" || a.mode !== "xen-tools" || olds.name !== news.name) return [];
-  return INSTALL_TIME_SETTINGS.filter((k) => !deepEqual(b[k], a[k])).map((k) => ({
-    property: `definition.${k}`,
-    reason:
-      `is used only when xen-create-image installs the guest; changing it would reinstall over ${news.name}'s disks. ` +
-      `Set it back to ${JSON.stringify(b[k])}, or to reinstall deliberately remove the volumes ${news.name}-disk/${news.name}-swap and run pulumi up --replace.`,
-  }));
-}
 
 /** What the state records about a guest for preview: where it runs, what it is, what the hosts can do. */
 export interface RecordedGuest {
   runOn: string;
+  /** Whether the guest ran when the state was last written; a stopped guest simply starts elsewhere. */
+  state?: XenDomUInputs["state"];
   type: XenDomUInputs["type"];
   /** `xl info`'s facts per host name, recorded at create and read. */
   capabilities?: Record<string, HostCapabilities>;
@@ -92,7 +62,7 @@ export interface RecordedGuest {
  * old type decides.
  */
 export function moveOnChange(recorded: RecordedGuest, news: Pick<XenDomUInputs, "runOn" | "state" | "allowNonLiveMove">): MovePlan | "unknown" | undefined {
-  if (news.runOn === recorded.runOn || news.state === "stopped" || containsUnknown(news.runOn)) return undefined;
+  if (news.runOn === recorded.runOn || news.state === "stopped" || recorded.state === "stopped" || containsUnknown(news.runOn)) return undefined;
   const from = recorded.capabilities?.[recorded.runOn];
   const to = recorded.capabilities?.[news.runOn];
   if (!from || !to) return "unknown";
@@ -114,7 +84,7 @@ export interface RunningUpdatePlan {
 }
 
 /** Inputs whose change reaches a running guest only through its config, at its next start. */
-const CONFIG_ONLY = ["type", "maxMemory", "maxVcpus", "extra", "onCrash", "onPoweroff", "onReboot", "definition"] as const;
+const CONFIG_ONLY = ["type", "kernel", "ramdisk", "root", "extra", "bootloader", "maxMemory", "maxVcpus", "vifs", "disks", "onCrash", "onPoweroff", "onReboot"] as const;
 
 /** What an update can do to the running guest now, and what must wait for a restart. */
 export function planRunningUpdate(olds: XenDomUInputs, news: XenDomUInputs, limits: Omit<RunningLimits, "domid">): RunningUpdatePlan {
@@ -128,13 +98,23 @@ export function planRunningUpdate(olds: XenDomUInputs, news: XenDomUInputs, limi
     else plan.pendingRestart.push(`vcpus ${news.vcpus} is above the ${limits.maxVcpus} the running guest was started with (maxVcpus); it applies at the next start`);
   }
   for (const key of CONFIG_ONLY) {
-    const [b, a] = key === "definition" ? [withoutPassword(olds.definition), withoutPassword(news.definition)] : [olds[key], news[key]];
-    if (!deepEqual(b, a)) plan.pendingRestart.push(`${key} changed in the config; it applies at the next start`);
+    if (!deepEqual(olds[key], news[key])) plan.pendingRestart.push(`${key} changed in the config; it applies at the next start`);
   }
   return plan;
 }
 
-function withoutPassword(definition: XenDomUInputs["definition"]): Rec {
-  const { password: _ignored, ...rest } = definition as Rec;
-  return rest;
+/**
+ * The refusal preview must show for a change of host, judged from the state alone, or undefined.
+ * `olds` are the recorded outputs (with `capabilities`), `news` the checked inputs.
+ */
+export function previewMoveRefusal(olds: Rec, news: Pick<XenDomUInputs, "runOn" | "state" | "allowNonLiveMove">): string | undefined {
+  const recorded: RecordedGuest = {
+    runOn: String(olds.runOn),
+    state: olds.state === "stopped" ? "stopped" : "running",
+    type: olds.type === "pvh" ? "pvh" : "pv",
+    capabilities: asRec(olds.capabilities) as Record<string, HostCapabilities>,
+  };
+  const plan = moveOnChange(recorded, news);
+  if (plan === undefined || plan === "unknown" || plan.kind !== "refused") return undefined;
+  return `moving ${String(olds.name)} from ${recorded.runOn} to ${news.runOn} is refused before anything moves: ${plan.reason}`;
 }

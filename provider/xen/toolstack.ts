@@ -4,7 +4,7 @@
  */
 import { literal, script, sh, type Shell } from "../shell";
 import { SURVEY_MARKER } from "./list";
-import { buildSendSaveImageCommand, migrationSshCommand, saveImagePath } from "./migration";
+import { buildSendSaveImageCommand, MIGRATION_KEY_PATH, migrationSshCommand, saveImagePath } from "./migration";
 
 /** `timeout`'s exit code when the time ran out: the guest did not finish shutting down. */
 export const SHUTDOWN_TIMED_OUT = 124;
@@ -20,6 +20,18 @@ export interface MoveStep {
   command: Shell;
   /** Why this step exists, for progress messages. */
   description: string;
+}
+
+/**
+ * The steps of a non-live move, and what brings the guest back on the source when a step after
+ * the guest left it fails (the saved image is kept on the source until the target runs it).
+ */
+export interface NonLiveMove {
+  steps: MoveStep[];
+  /** Run on the source when a step after the first fails. */
+  recovery?: Shell;
+  /** Run on both sides at the end, whatever happened. */
+  cleanup?: Shell;
 }
 
 export interface Toolstack {
@@ -41,7 +53,7 @@ export interface Toolstack {
   /** Live migration to the peer. */
   migrate(name: string, target: MigrationTarget): Shell;
   /** A move that pauses the guest, for hosts where a live migration is impossible. */
-  nonLiveMove(name: string, target: MigrationTarget): MoveStep[];
+  nonLiveMove(name: string, target: MigrationTarget): NonLiveMove;
   /** Suspends the guest to a file and removes it from the host. */
   save(name: string, file: string): Shell;
   /** Resumes a guest from a file written by `save`. */
@@ -61,11 +73,15 @@ export const xl: Toolstack = {
   migrate: (name, target) => sh`xl migrate -s ${migrationSshCommand().text} ${name} ${target.address}`,
   nonLiveMove: (name, target) => {
     const file = saveImagePath(name);
-    return [
-      { on: "source", command: sh`xl save ${name} ${file}`, description: `suspend ${name} to ${file}` },
-      { on: "source", command: script(buildSendSaveImageCommand(name, target.address), sh`rm -f ${file}`), description: `copy the image over the crossover link` },
-      { on: "target", command: script(sh`xl restore ${file}`, sh`rm -f ${file}`), description: `resume ${name} from the image` },
-    ];
+    return {
+      steps: [
+        { on: "source", command: sh`xl save ${name} ${file}`, description: `suspend ${name} to ${file}` },
+        { on: "source", command: buildSendSaveImageCommand(name, target.address), description: "copy the image over the crossover link" },
+        { on: "target", command: sh`xl restore ${file}`, description: `resume ${name} from the image` },
+      ],
+      recovery: sh`xl restore ${file}`,
+      cleanup: sh`rm -f ${file} ${`${file}.part`}`,
+    };
   },
   save: (name, file) => sh`xl save ${name} ${file}`,
   restore: (file) => sh`xl restore ${file}`,
@@ -83,7 +99,7 @@ export const xm: Toolstack = {
   // The seed's form. xend's relocation server on the peer (port 8002) receives it.
   migrate: (name, target) => sh`xm migrate ${name} ${target.address} --live`,
   // Without --live, xend suspends, copies and resumes through the same relocation server.
-  nonLiveMove: (name, target) => [{ on: "source", command: sh`xm migrate ${name} ${target.address}`, description: `move ${name} with a pause (xm migrate without --live)` }],
+  nonLiveMove: (name, target) => ({ steps: [{ on: "source", command: sh`xm migrate ${name} ${target.address}`, description: `move ${name} with a pause (xm migrate without --live)` }] }),
   save: (name, file) => sh`xm save ${name} ${file}`,
   restore: (file) => sh`xm restore ${file}`,
 };
@@ -97,12 +113,19 @@ export function toolstackFor(kind: "xl" | "xm"): Toolstack {
   }
 }
 
+export interface SurveySubjects {
+  /** DRBD resources whose `drbdadm role` is wanted. */
+  drbdResources?: readonly string[];
+  /** Bridges whose presence is wanted. */
+  bridges?: readonly string[];
+}
+
 /**
- * One round trip per host for read: the domain list, the hypervisor's facts, the guest's config
- * file as it is on disk, and (xl only) the limits the running guest was started with.
- * `parseGuestSurvey` reads the output.
+ * One round trip per host: the domain list, the hypervisor's facts, the guest's config file as it
+ * is on disk, (xl only) the limits the running guest was started with, then the roles of its DRBD
+ * resources, its bridges and the migration key. `parseGuestSurvey` reads the output.
  */
-export function buildGuestSurveyScript(toolstack: Toolstack, name: string, configPath: string): Shell {
+export function buildGuestSurveyScript(toolstack: Toolstack, name: string, configPath: string, subjects: SurveySubjects = {}): Shell {
   const marker = literal(`echo '${SURVEY_MARKER}'`);
   return script(
     toolstack.list(),
@@ -112,5 +135,12 @@ export function buildGuestSurveyScript(toolstack: Toolstack, name: string, confi
     sh`if [ -f ${configPath} ]; then echo present; cat ${configPath}; echo; else echo absent; fi`,
     marker,
     toolstack.kind === "xl" ? sh`xl list -l ${name} 2>/dev/null || echo '[]'` : literal("echo '[]'"),
+    marker,
+    ...(subjects.drbdResources ?? []).map(
+      (res) => sh`if r=$(drbdadm role ${res} 2>&1); then s=ok; else s=error; fi
+printf 'drbd %s %s %s\\n' ${res} "$s" "$(printf '%s' "$r" | tr '\\n' ' ')"`,
+    ),
+    ...(subjects.bridges ?? []).map((b) => sh`if [ -d ${`/sys/class/net/${b}/bridge`} ]; then echo ${`bridge ${b} yes`}; else echo ${`bridge ${b} no`}; fi`),
+    sh`if [ -f ${MIGRATION_KEY_PATH} ]; then echo 'migration-key yes'; else echo 'migration-key no'; fi`,
   );
 }

@@ -1,13 +1,94 @@
 /**
  * Installing a guest with xen-tools, as the seed does: a per-guest xen-tools.conf holding the
- * seed's settings, and the `xen-create-image --hostname --ip` that reads it.
+ * seed's settings, the `xen-create-image --hostname --ip` that reads it, and reading back what it
+ * made. The config it generates is kept apart from `/etc/xen/NAME.cfg`, which belongs to the DomU.
  */
-import { literal, script, secretWord, sh, type Shell } from "../shell";
+import { z } from "zod";
+import { lvmName } from "../lvm/schema";
 import { parseSize } from "../lvm/size";
-import { defaultMac } from "./config";
-import type { XenDomUInputs, XenToolsDefinition } from "./schema";
+import { literal, script, secretWord, sh, type Shell } from "../shell";
+import { connectionSchema } from "../ssh/connection";
+import { defaultMac, readDomUConfig, volumeResource, type ParsedDomUConfig } from "./config";
+import { hostPath, ipv4, type Disk } from "./schema";
 
 export const DISTRIBUTIONS_CONF_PATH = "/etc/xen-tools/distributions.conf";
+/** Where xen-create-image writes the guest's config; the DomU renders its own from what is read here. */
+export const GENERATED_CONFIG_DIR = "/var/lib/xen-ha/xen-tools";
+
+/** A name xen-create-image takes as `--hostname` and uses in volume names. */
+const xenToolsGuestName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, "must be a valid host name for xen-create-image (letters, digits, - and .)");
+
+/** Sizes as xen-tools takes them: a number with G or M, optionally followed by b ("5Gb", "384Mb"). */
+const xenToolsSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?[GM][Bb]?$/i, 'must be a size such as "5Gb" or "384Mb" (xen-tools takes only G and M)')
+  .refine((s) => (parseSize(s) ?? 0) > 0, "must be more than zero");
+
+/** A guest installed by `xen-create-image` on one dom0, with the seed's xen-tools.conf settings as defaults. */
+export const xenToolsImageSchema = z
+  .object({
+    /** How to reach the dom0 that runs xen-create-image (the seed's ha1). */
+    connection: connectionSchema,
+    /** The guest's host name (`--hostname`, the seed's `test`); volumes are `NAME-disk` and `NAME-swap`. */
+    name: xenToolsGuestName,
+    /** The guest's address (`--ip`, the seed's 10.1.1.50). */
+    ip: ipv4,
+    /** Volume group for `NAME-disk` and `NAME-swap` (the seed's `lvm = vg`). */
+    volumeGroup: lvmName.default("vg"),
+    /** Root disk size. Default "5Gb". */
+    size: xenToolsSize.default("5Gb"),
+    /** Swap size, or false for no swap volume. Default "384Mb". */
+    swap: z.union([xenToolsSize, z.literal(false)]).default("384Mb"),
+    /** Memory written into the generated config, in MiB. Default 384 (the DomU sets its own). */
+    memory: z.number().int().min(32).default(384),
+    /** Root filesystem. Default ext3. */
+    fs: z.enum(["ext2", "ext3", "ext4", "xfs", "reiserfs", "btrfs"]).default("ext3"),
+    /** Distribution to install. Default bookworm (the seed's hardy is long gone from every mirror). */
+    dist: z.string().regex(/^[a-z][a-z0-9.-]*$/, "must be a distribution name such as bookworm").default("bookworm"),
+    /** Sparse or fully allocated images (only for file images). Default sparse. */
+    image: z.enum(["sparse", "full"]).default("sparse"),
+    /** Guest's default gateway. Default 10.1.1.1. */
+    gateway: ipv4.default("10.1.1.1"),
+    /** Guest's netmask. Default 255.255.255.0. */
+    netmask: ipv4.default("255.255.255.0"),
+    /** Guest's broadcast address. Default 10.1.1.255. */
+    broadcast: ipv4.default("10.1.1.255"),
+    /** Architecture to install. Default amd64. */
+    arch: z.string().regex(/^[a-z0-9_]+$/, "must be an architecture such as amd64").default("amd64"),
+    /** How to install: debootstrap (default), tar or copy (offline, from installSource), rinse, rpmstrap. */
+    installMethod: z.enum(["debootstrap", "tar", "copy", "rinse", "rpmstrap"]).default("debootstrap"),
+    /** Tarball (tar) or directory (copy) on the dom0. */
+    installSource: hostPath.optional(),
+    /** Package mirror for debootstrap. Default: xen-tools' own choice. */
+    mirror: z.string().regex(/^(https?|file):\/\/[A-Za-z0-9._~:/%+-]+$/, "must be an http(s) or file URL").optional(),
+    /** Root password (a secret). Used once, at installation; later changes are ignored. Default: none set. */
+    password: z.string().min(1).optional(),
+    /** Kernel for the guest. Default: xen-tools' (the dom0's running kernel). */
+    kernel: hostPath.optional(),
+    /** Initrd for the guest. Default: xen-tools' (the dom0's). */
+    initrd: hostPath.optional(),
+    /** Boot with pygrub and a kernel inside the guest instead of a dom0 kernel. Default false. */
+    pygrub: z.boolean().default(false),
+    /** Seconds xen-create-image may take. Default 3600. */
+    timeoutSeconds: z.number().int().min(60).max(86400).default(3600),
+  })
+  .refine((d) => (d.installMethod === "tar" || d.installMethod === "copy") === (d.installSource !== undefined), {
+    message: "installSource is needed by the tar and copy install methods, and only by them",
+    path: ["installSource"],
+  });
+
+export type XenToolsImageInputs = z.output<typeof xenToolsImageSchema>;
+export type XenToolsImageArgsInput = z.input<typeof xenToolsImageSchema>;
+
+/** Settings that only matter while xen-create-image installs: a change means a reinstall over the disks. */
+export const INSTALL_TIME_SETTINGS = [
+  "ip", "volumeGroup", "size", "swap", "memory", "fs", "dist", "image", "gateway", "netmask", "broadcast",
+  "arch", "installMethod", "installSource", "mirror", "kernel", "initrd", "pygrub",
+] as const;
 
 /**
  * One file per guest beside the package's xen-tools.conf, which stays untouched. xen-create-image
@@ -21,40 +102,38 @@ export function xenToolsLogPath(name: string): string {
   return `/var/log/xen-tools/${name}.log`;
 }
 
-type XenToolsGuest = Pick<XenDomUInputs, "name" | "memory"> & { definition: XenToolsDefinition };
-
-export function isXenToolsGuest(inputs: XenDomUInputs): inputs is XenDomUInputs & { definition: XenToolsDefinition } {
-  return inputs.definition.mode === "xen-tools";
+export function generatedConfigPath(name: string): string {
+  return `${GENERATED_CONFIG_DIR}/${name}.cfg`;
 }
+
+type XenToolsGuest = Omit<XenToolsImageInputs, "connection">;
 
 /** The per-guest xen-tools.conf. Every value was validated to a form its reader takes literally (no #, no backquote). */
 export function renderXenToolsConfig(guest: XenToolsGuest): string {
-  const d = guest.definition;
   const setting = (key: string, value: string | number | undefined) => (value === undefined ? [] : [`${key} = ${value}`]);
   const lines = [
     `# xen-tools settings for ${guest.name}, written by pulumi-xen-ha.`,
-    ...setting("install-method", d.installMethod),
-    ...setting("install-source", d.installSource),
-    ...setting("size", d.size),
+    ...setting("install-method", guest.installMethod),
+    ...setting("install-source", guest.installSource),
+    ...setting("size", guest.size),
     ...setting("memory", `${guest.memory}M`),
-    ...(d.swap === false ? ["noswap = 1"] : [`swap = ${d.swap}`]),
-    ...setting("fs", d.fs),
-    ...setting("dist", d.dist),
-    ...setting("image", d.image),
-    ...setting("gateway", d.gateway),
-    ...setting("netmask", d.netmask),
-    ...setting("broadcast", d.broadcast),
-    ...setting("bridge", d.bridge),
-    ...setting("mac", (d.mac ?? defaultMac(guest.name)).toLowerCase()),
-    ...setting("arch", d.arch),
-    ...setting("mirror", d.mirror),
-    ...setting("kernel", d.kernel),
-    ...setting("initrd", d.initrd),
-    `pygrub = ${d.pygrub ? 1 : 0}`,
-    // Starting the guest is ours to do, after checking the peer; so is the dom0's /etc/hosts.
+    ...(guest.swap === false ? ["noswap = 1"] : [`swap = ${guest.swap}`]),
+    ...setting("fs", guest.fs),
+    ...setting("dist", guest.dist),
+    ...setting("image", guest.image),
+    ...setting("gateway", guest.gateway),
+    ...setting("netmask", guest.netmask),
+    ...setting("broadcast", guest.broadcast),
+    ...setting("mac", defaultMac(guest.name)),
+    ...setting("arch", guest.arch),
+    ...setting("mirror", guest.mirror),
+    ...setting("kernel", guest.kernel),
+    ...setting("initrd", guest.initrd),
+    `pygrub = ${guest.pygrub ? 1 : 0}`,
+    // Starting the guest is the DomU's to do, after checking the peer; so is the dom0's /etc/hosts.
     "boot = 0",
     "nohosts = 1",
-    "output = /etc/xen",
+    `output = ${GENERATED_CONFIG_DIR}`,
     "extension = .cfg",
   ];
   return `${lines.join("\n")}\n`;
@@ -66,12 +145,12 @@ export function renderXenToolsConfig(guest: XenToolsGuest): string {
  * its output is dropped, the log's password line blanked, and the log's tail shown on failure.
  */
 export function buildXenCreateImageScript(guest: XenToolsGuest): Shell {
-  const d = guest.definition;
   const log = xenToolsLogPath(guest.name);
-  const password = d.password === undefined ? literal("--genpass=0") : sh`--password=${secretWord(d.password)}`;
+  const password = guest.password === undefined ? literal("--genpass=0") : sh`--password=${secretWord(guest.password)}`;
   return script(
     literal("status=0"),
-    sh`xen-create-image --hostname=${guest.name} --ip=${d.ip} --lvm=${d.volumeGroup} --config=${xenToolsConfigPath(guest.name)} --nopasswd ${password} >/dev/null || status=$?`,
+    sh`mkdir -p ${GENERATED_CONFIG_DIR}`,
+    sh`xen-create-image --hostname=${guest.name} --ip=${guest.ip} --lvm=${guest.volumeGroup} --config=${xenToolsConfigPath(guest.name)} --nopasswd ${password} >/dev/null || status=$?`,
     sh`if [ -f ${log} ]; then sed -i 's/^Root Password *:.*/Root Password   :  (removed)/' ${log}; fi`,
     sh`if [ "$status" -ne 0 ]; then tail -n 40 ${log} >&2 || true; exit "$status"; fi`,
   );
@@ -80,21 +159,58 @@ export function buildXenCreateImageScript(guest: XenToolsGuest): Shell {
 export interface XenToolsVolume {
   /** Volume name, `NAME-disk` or `NAME-swap`. */
   name: string;
-  /** Size as `lvcreate -L` takes it ("5G", "384M"), for the peer's matching volume. */
+  /** Size as `lvcreate -L` takes it ("5120M", "384M"), for the peer's matching volume. */
   size: string;
   /** The guest's device for it: xen-tools puts swap first (xvda1) and the root after it. */
   vdev: string;
 }
 
 /** The volumes xen-create-image makes, so the peer can be given the same (the seed's lvcreate on ha2). */
-export function xenToolsVolumes(guest: XenToolsGuest): XenToolsVolume[] {
-  const d = guest.definition;
+export function xenToolsVolumes(guest: Pick<XenToolsGuest, "name" | "size" | "swap">): XenToolsVolume[] {
   const lvmSize = (s: string) => `${Math.ceil((parseSize(s) ?? 0) / 1024 ** 2)}M`;
-  if (d.swap === false) return [{ name: `${guest.name}-disk`, size: lvmSize(d.size), vdev: "xvda1" }];
+  if (guest.swap === false) return [{ name: `${guest.name}-disk`, size: lvmSize(guest.size), vdev: "xvda1" }];
   return [
-    { name: `${guest.name}-disk`, size: lvmSize(d.size), vdev: "xvda2" },
-    { name: `${guest.name}-swap`, size: lvmSize(d.swap), vdev: "xvda1" },
+    { name: `${guest.name}-disk`, size: lvmSize(guest.size), vdev: "xvda2" },
+    { name: `${guest.name}-swap`, size: lvmSize(guest.swap), vdev: "xvda1" },
   ];
+}
+
+/** What the DomU needs from a generated config: its boot settings and disks, phy: and on DRBD. */
+export interface GeneratedGuest {
+  kernel?: string;
+  ramdisk?: string;
+  root?: string;
+  /** The generated kernel arguments plus `net.ifnames=0` (the generated network config says eth0). */
+  extra: string;
+  /** The volumes as xen-create-image wrote them (`phy:/dev/vg/test-disk`). */
+  disks: Disk[];
+  /** The same disks on DRBD resources named like their volumes, as the seed does (`drbd:test-disk`). */
+  drbdDisks: Disk[];
+}
+
+/** Reads the boot settings and disks out of the config xen-create-image wrote. */
+export function generatedGuestOf(config: ParsedDomUConfig): GeneratedGuest {
+  const disks: Disk[] = config.disks.map((d) => {
+    if (d.phy === undefined) throw new Error(`xen-create-image wrote a disk this package does not manage: ${d.other ?? d.drbd ?? "?"}`);
+    return { phy: d.phy, vdev: d.vdev, access: d.access };
+  });
+  const drbdDisks = disks.map((d) => {
+    const resource = volumeResource(d.phy ?? "");
+    if (resource === undefined) throw new Error(`cannot name a DRBD resource after ${d.phy ?? "?"}: not a /dev/VG/NAME volume`);
+    return { drbd: resource, vdev: d.vdev, access: d.access };
+  });
+  const { kernel, ramdisk, root } = config;
+  return { kernel, ramdisk, root, extra: joinWords([config.extra, "net.ifnames=0"]), disks, drbdDisks };
+}
+
+export function readGeneratedGuest(text: string): GeneratedGuest {
+  return generatedGuestOf(readDomUConfig(text));
+}
+
+function joinWords(parts: (string | undefined)[]): string {
+  const words: string[] = [];
+  for (const w of parts.flatMap((p) => (p ?? "").split(/\s+/))) if (w && !words.includes(w)) words.push(w);
+  return words.join(" ");
 }
 
 /**
@@ -120,4 +236,15 @@ export function forcesPygrub(distributionsConf: string, dist: string): boolean {
     const m = /^\s*([a-z0-9.-]+)\s*=\s*(.*)$/.exec(line);
     return m?.[1] === dist && m[2]!.split(/\s+/).includes("pygrub");
   });
+}
+
+/** Refusals of install-time changes, with what to do instead. */
+export function validateImageChange(olds: XenToolsImageInputs, news: XenToolsImageInputs): { property: string; reason: string }[] {
+  if (olds.name !== news.name) return [];
+  return INSTALL_TIME_SETTINGS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])).map((k) => ({
+    property: k,
+    reason:
+      `is used only when xen-create-image installs the guest; changing it would reinstall over ${news.name}'s disks. ` +
+      `Set it back to ${JSON.stringify(olds[k])}, or to reinstall deliberately run pulumi up --replace on this resource (its volumes are deleted first).`,
+  }));
 }

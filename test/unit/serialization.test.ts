@@ -6,7 +6,9 @@ import { providerFor } from "../../provider/shim";
 import type { ResourceKind } from "../../provider/runtime";
 
 const repo = path.resolve(__dirname, "../..");
-const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource"];
+const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource", "XenDomU", "XenMigrationTrust", "XenToolsImage"];
+
+const xenHosts = ["ha1", "ha2"].map((n, i) => ({ name: n, connection: { host: n, password: "p" }, crossoverAddress: `192.168.1.${100 + i}` }));
 
 const validInputs: Record<ResourceKind, Record<string, unknown>> = {
   VolumeGroup: { connection: { host: "ha1", password: "p" }, name: "vg", devices: ["/dev/vdb"] },
@@ -23,6 +25,15 @@ const validInputs: Record<ResourceKind, Record<string, unknown>> = {
       metaDisk: { device: "/dev/vg/meta", index: 0 },
     })),
   },
+  XenDomU: {
+    name: "test",
+    hosts: xenHosts,
+    runOn: "ha1",
+    kernel: "/boot/vmlinuz",
+    disks: [{ drbd: "test-disk", vdev: "xvda2" }],
+  },
+  XenMigrationTrust: { hosts: xenHosts },
+  XenToolsImage: { connection: { host: "ha1", password: "p" }, name: "test", ip: "10.1.1.50" },
 };
 
 async function serialized(kind: ResourceKind): Promise<string> {

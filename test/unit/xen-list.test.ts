@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { locateGuest, parseDomainList, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
+import { drbdStartBlocker, locateGuest, parseDomainList, parseDrbdRole, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
 import { buildGuestSurveyScript, xl } from "../../provider/xen/toolstack";
 import { fixture } from "./fixtures/xen/inputs";
 
@@ -101,10 +101,19 @@ case "$*" in
   *) echo "unexpected: $*" >&2; exit 1 ;;
 esac
 `;
+  const fakeDrbdadm = `#!/bin/sh
+case "$*" in
+  "role test-disk") echo Secondary/Primary ;;
+  *) echo "'$2' not defined in your config (for this host)." >&2; exit 10 ;;
+esac
+`;
   writeFileSync(join(dir, "xl"), fakeXl);
+  writeFileSync(join(dir, "drbdadm"), fakeDrbdadm);
   chmodSync(join(dir, "xl"), 0o755);
+  chmodSync(join(dir, "drbdadm"), 0o755);
+  const subjects = { drbdResources: ["test-disk", "test-swap"], bridges: ["xenbr-absent"] };
   const survey = (configPath: string) =>
-    parseGuestSurvey(execFileSync("sh", ["-c", buildGuestSurveyScript(xl, "test", configPath).text], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } }), "test");
+    parseGuestSurvey(execFileSync("sh", ["-c", buildGuestSurveyScript(xl, "test", configPath, subjects).text], { encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` } }), "test");
 
   it("reads the list, the hypervisor, the config file byte for byte and the running limits in one round trip", () => {
     writeFileSync(join(dir, "test.cfg"), "name = 'test'\nmemory = 384\n");
@@ -119,5 +128,31 @@ esac
   it("tells a missing config file from an empty one", () => {
     writeFileSync(join(dir, "empty.cfg"), "");
     expect([survey(join(dir, "absent.cfg")).configText, survey(join(dir, "empty.cfg")).configText]).toEqual([undefined, ""]);
+  });
+
+  it("asks drbdadm for the role of each of the guest's resources, and keeps what it says when it has none", () => {
+    writeFileSync(join(dir, "test.cfg"), "");
+    expect(survey(join(dir, "test.cfg")).drbd).toEqual([
+      { resource: "test-disk", local: "Secondary", peer: "Primary" },
+      { resource: "test-swap", error: "'test-swap' not defined in your config (for this host)." },
+    ]);
+  });
+
+  it("sees a bridge that is not there", () => {
+    expect(survey(join(dir, "test.cfg")).bridges).toEqual({ "xenbr-absent": false });
+  });
+});
+
+describe("the DRBD check before a start", () => {
+  it("refuses while the peer holds a disk Primary", () => {
+    expect(drbdStartBlocker("test", "ha1", [parseDrbdRole("test-disk", true, "Secondary/Primary")])).toMatch(/^the peer of ha1 holds DRBD resource test-disk Primary/);
+  });
+
+  it("refuses while a resource is not up on the host", () => {
+    expect(drbdStartBlocker("test", "ha1", [parseDrbdRole("test-disk", false, "Unconfigured")])).toBe("DRBD resource test-disk is not up on ha1 (drbdadm role: Unconfigured); bring it up first");
+  });
+
+  it("lets the guest start when the peer is Secondary or gone", () => {
+    expect(drbdStartBlocker("test", "ha1", [parseDrbdRole("a", true, "Secondary/Secondary"), parseDrbdRole("b", true, "Secondary/Unknown")])).toBeUndefined();
   });
 });

@@ -4,6 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   SAVE_DIR,
+  buildTrustProbeCommand,
+  gateSha256,
+  parseTrustSurvey,
+  trustDrift,
   applyRelocationSettings,
   fingerprintOfPublicKey,
   hostsAllowPattern,
@@ -57,13 +61,44 @@ describe("xl: root SSH between the dom0s", () => {
   });
 });
 
+describe("the trust as a resource", () => {
+  const line = renderAuthorizedKeysLine(HA2_KEY, "192.168.1.2");
+  const known = renderKnownHosts({ crossoverAddress: "192.168.1.2", hostKey: HA2_KEY });
+  const survey = (gate: string) => `${HA2_KEY}\n--8<--\n${line}\n--8<--\n${known}--8<--\n${gate}\n`;
+
+  it("proves the whole chain by asking the peer for its dom0's line of xl list through the gate", () => {
+    expect(buildTrustProbeCommand("192.168.1.2").text).toBe(
+      "ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/.ssh/xen-ha-known_hosts -o ConnectTimeout=15 -i /root/.ssh/xen-ha-migration 192.168.1.2 'xl list Domain-0'",
+    );
+  });
+
+  it("finds nothing to do on a dom0 that holds the key, the peer's line, the pin and the current gate", () => {
+    expect(trustDrift(parseTrustSurvey(survey(gateSha256())), { authorizedLine: line, knownHosts: known })).toEqual([]);
+  });
+
+  it("notices an older gate", () => {
+    expect(trustDrift(parseTrustSurvey(survey("0".repeat(64))), { authorizedLine: line, knownHosts: known })).toEqual(["gate"]);
+  });
+
+  it("notices a dom0 that holds nothing", () => {
+    expect(trustDrift(parseTrustSurvey("\n--8<--\n\n--8<--\n\n--8<--\n\n"), { authorizedLine: line, knownHosts: known })).toEqual([
+      "migration key",
+      "authorized_keys",
+      "known_hosts",
+      "gate",
+    ]);
+  });
+});
+
 describe("the migration gate (forced command)", () => {
   const dir = mkdtempSync(join(tmpdir(), "xen-gate-"));
   const gate = join(dir, "gate");
   writeFileSync(gate, renderMigrationGate().split(SAVE_DIR).join(join(dir, "save")));
   chmodSync(gate, 0o755);
-  writeFileSync(join(dir, "xl"), '#!/bin/sh\necho "xl $*"\n');
-  chmodSync(join(dir, "xl"), 0o755);
+  for (const tool of ["xl", "xm", "drbdadm"]) {
+    writeFileSync(join(dir, tool), `#!/bin/sh\necho "${tool} $*"\n`);
+    chmodSync(join(dir, tool), 0o755);
+  }
   const run = (original: string | undefined, input = "") =>
     spawnSync("sh", [gate], { input, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin`, ...(original === undefined ? {} : { SSH_ORIGINAL_COMMAND: original }) } });
 
@@ -71,7 +106,26 @@ describe("the migration gate (forced command)", () => {
     expect(run(command).stdout).toBe(`${command}\n`);
   });
 
-  it.each(["xl destroy test", "xl -t", "xl migrate-receive; reboot", "bash -i", "receive-save ../../etc/passwd", "receive-save", "xl migrate-receive *"])("refuses %j", (command) => {
+  it.each(["xl list test", "xm list test", "drbdadm role test-disk", "xl list Domain-0"])("lets Heartbeat's peer check %j through", (command) => {
+    expect(run(command).stdout).toBe(`${command}\n`);
+  });
+
+  it.each([
+    "xl destroy test",
+    "xl -t",
+    "xl migrate-receive; reboot",
+    "bash -i",
+    "receive-save ../../etc/passwd",
+    "receive-save",
+    "xl migrate-receive *",
+    "xl list",
+    "xl list -l test",
+    "xl list test other",
+    "xm migrate-receive",
+    "drbdadm primary test-disk",
+    "drbdadm role --force",
+    "drbdadm role ../x",
+  ])("refuses %j", (command) => {
     expect(run(command).status).toBe(1);
   });
 

@@ -1,15 +1,13 @@
 import { diffInputs } from "../../provider/diff";
 import { UNKNOWN } from "../../provider/inputs";
 import { parseXenInfo } from "../../provider/xen/capabilities";
-import { bootLimitsOf, moveOnChange, planRunningUpdate, validateXenDomUChange, xenDomURules } from "../../provider/xen/rules";
+import { bootLimitsOf, moveOnChange, planRunningUpdate, previewMoveRefusal, xenDomURules } from "../../provider/xen/rules";
 import type { XenDomUArgsInput } from "../../provider/xen/schema";
 import { explicitGuest, fixture, parsed, seedGuest, seedHosts } from "./fixtures/xen/inputs";
 
 function diff(before: XenDomUArgsInput, after: XenDomUArgsInput) {
   return diffInputs(parsed(before), parsed(after), xenDomURules);
 }
-
-const seedDefinition = { mode: "xen-tools", ip: "10.1.1.50", installMethod: "tar", installSource: "/srv/bookworm.tar", password: "S3cret pass" } as const;
 
 describe("which changes replace a DomU", () => {
   it("changing the host it runs on is an update (a migration), never a replace", () => {
@@ -24,43 +22,22 @@ describe("which changes replace a DomU", () => {
     expect(diff(seedGuest(), seedGuest({ name: "test2" })).replaces).toEqual(["name"]);
   });
 
-  it("switching from xen-tools to explicit settings is a replace", () => {
-    expect(diff(seedGuest(), seedGuest({ definition: explicitGuest().definition })).replaces).toEqual(["definition"]);
+  it("changing disks is an update of the config", () => {
+    const after = explicitGuest({ disks: [{ drbd: "probe-disk", vdev: "xvda" }, { drbd: "probe-data", vdev: "xvdb" }] });
+    expect(diff(explicitGuest(), after)).toEqual({ changes: true, replaces: [], updates: ["disks"] });
   });
 
-  it("changing disks of an explicit guest is an update of its config", () => {
-    const before = explicitGuest();
-    const after = explicitGuest({ definition: { mode: "explicit", kernel: "/boot/vmlinuz-6.1.0-28-amd64", disks: [{ drbd: "probe-disk", vdev: "xvda" }, { drbd: "probe-data", vdev: "xvdb" }] } });
-    expect(diff(before, after)).toEqual({ changes: true, replaces: [], updates: ["definition"] });
-  });
-
-  it("changing the bridge of a xen-tools guest is an update of its config", () => {
-    expect(diff(seedGuest(), seedGuest({ definition: { ...seedDefinition, bridge: "xenbr1" } })).updates).toEqual(["definition"]);
-  });
-
-  it("a new root password is not a change: it was used once, at installation", () => {
-    expect(diff(seedGuest(), seedGuest({ definition: { ...seedDefinition, password: "other" } })).changes).toBe(false);
+  it("changing the bridge is an update of the config", () => {
+    expect(diff(seedGuest(), seedGuest({ vifs: [{ ip: "10.1.1.50", bridge: "xenbr1" }] })).updates).toEqual(["vifs"]);
   });
 
   it("the order of hosts is not a change", () => {
     expect(diff(seedGuest(), seedGuest({ hosts: [seedHosts[1]!, seedHosts[0]!] })).changes).toBe(false);
   });
 
-  it("a mode not known during preview is shown as a replace", () => {
-    const after = { ...parsed(seedGuest()), definition: { ...parsed(seedGuest()).definition, mode: UNKNOWN } };
-    expect(diffInputs(parsed(seedGuest()), after, xenDomURules).replaces).toEqual(["definition"]);
-  });
-});
-
-describe("changes refused before preview ends", () => {
-  it("refuses a new disk size for an installed xen-tools guest and says how to reinstall deliberately", () => {
-    expect(validateXenDomUChange(parsed(seedGuest()), parsed(seedGuest({ definition: { ...seedDefinition, size: "10Gb" } })))).toEqual([
-      { property: "definition.size", reason: expect.stringMatching(/reinstall over test's disks\. Set it back to "5Gb", or .*test-disk\/test-swap and run pulumi up --replace/) },
-    ]);
-  });
-
-  it("lets a config-only change of a xen-tools guest through", () => {
-    expect(validateXenDomUChange(parsed(seedGuest()), parsed(seedGuest({ memory: 512, definition: { ...seedDefinition, mac: "00:16:3e:00:00:01" } })))).toEqual([]);
+  it("a host not known during preview is shown as an update, never a replace", () => {
+    const after = { ...parsed(seedGuest()), runOn: UNKNOWN };
+    expect(diffInputs(parsed(seedGuest()), after, xenDomURules)).toEqual({ changes: true, replaces: [], updates: ["runOn"] });
   });
 });
 
@@ -92,6 +69,22 @@ describe("what a change of host will do, from state alone", () => {
   it("moves nothing for a guest that is to be stopped", () => {
     expect(moveOnChange(recorded("pv"), { runOn: "ha2", state: "stopped", allowNonLiveMove: false })).toBeUndefined();
   });
+
+  it("moves nothing for a guest that was stopped: it simply starts on the other host", () => {
+    expect(moveOnChange({ ...recorded("pv"), state: "stopped" }, { runOn: "ha2", state: "running", allowNonLiveMove: false })).toBeUndefined();
+  });
+
+  it("gives preview the refusal from the recorded outputs, naming the guest, both hosts and the cause", () => {
+    const olds = { name: "test", runOn: "ha1", state: "running", type: "pv", capabilities: { ha1: securityBuild, ha2: securityBuild } };
+    expect(previewMoveRefusal(olds, { runOn: "ha2", state: "running", allowNonLiveMove: false })).toMatch(
+      /^moving test from ha1 to ha2 is refused before anything moves: a live migration is impossible: ha1 runs Xen 4\.17\.7 built without shadow paging .*allowNonLiveMove\.$/,
+    );
+  });
+
+  it("lets preview through when the opt-in allows the pause", () => {
+    const olds = { name: "test", runOn: "ha1", state: "running", type: "pv", capabilities: { ha1: securityBuild, ha2: securityBuild } };
+    expect(previewMoveRefusal(olds, { runOn: "ha2", state: "running", allowNonLiveMove: true })).toBeUndefined();
+  });
 });
 
 describe("applying an update to a running guest", () => {
@@ -116,8 +109,10 @@ describe("applying an update to a running guest", () => {
     expect(planRunningUpdate(parsed(seedGuest()), parsed(seedGuest({ extra: "quiet" })), limits).pendingRestart).toEqual(["extra changed in the config; it applies at the next start"]);
   });
 
-  it("has nothing to do for a new root password", () => {
-    expect(planRunningUpdate(parsed(seedGuest()), parsed(seedGuest({ definition: { ...seedDefinition, password: "other" } })), limits)).toEqual({ pendingRestart: [] });
+  it("leaves new disks to the next start", () => {
+    expect(planRunningUpdate(parsed(seedGuest()), parsed(seedGuest({ disks: [{ drbd: "test-disk", vdev: "xvda2" }] })), limits).pendingRestart).toEqual([
+      "disks changed in the config; it applies at the next start",
+    ]);
   });
 
   it("takes the limits of a guest whose toolstack cannot report them from the config it started with", () => {

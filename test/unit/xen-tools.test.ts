@@ -2,18 +2,21 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { z } from "zod";
-import { disablePygrubFor, forcesPygrub, buildXenCreateImageScript, renderXenToolsConfig, xenToolsVolumes } from "../../provider/xen/xen-tools";
-import type { XenToolsDefinition, xenToolsDefinitionSchema } from "../../provider/xen/schema";
-import { fixture, parsed, seedGuest } from "./fixtures/xen/inputs";
+import {
+  buildXenCreateImageScript,
+  disablePygrubFor,
+  forcesPygrub,
+  readGeneratedGuest,
+  renderXenToolsConfig,
+  validateImageChange,
+  xenToolsVolumes,
+} from "../../provider/xen/xen-tools";
+import { fixture, seedImage } from "./fixtures/xen/inputs";
 
-function guest(definition: Partial<z.input<typeof xenToolsDefinitionSchema>> = {}) {
-  const inputs = parsed(seedGuest({ definition: { mode: "xen-tools", ip: "10.1.1.50", installMethod: "tar", installSource: "/srv/bookworm.tar", password: "S3cret pass", ...definition } }));
-  return { ...inputs, definition: inputs.definition as XenToolsDefinition };
-}
+const guest = seedImage;
 
 describe("xen-tools.conf", () => {
-  it("holds the seed's settings, installs offline from a tarball, and leaves booting and /etc/hosts to us", () => {
+  it("holds the seed's settings, installs offline from a tarball, leaves booting and /etc/hosts to us, and writes its config outside /etc/xen", () => {
     expect(renderXenToolsConfig(guest())).toBe(
       [
         "# xen-tools settings for test, written by pulumi-xen-ha.",
@@ -33,7 +36,7 @@ describe("xen-tools.conf", () => {
         "pygrub = 0",
         "boot = 0",
         "nohosts = 1",
-        "output = /etc/xen",
+        "output = /var/lib/xen-ha/xen-tools",
         "extension = .cfg",
         "",
       ].join("\n"),
@@ -51,7 +54,7 @@ describe("xen-tools.conf", () => {
 
 describe("xen-create-image", () => {
   it("names the guest, its address and the volume group, reads our file, and passes the password as a secret", () => {
-    expect(buildXenCreateImageScript(guest()).display.split("\n")[2]).toBe(
+    expect(buildXenCreateImageScript(guest()).display.split("\n")[3]).toBe(
       "xen-create-image --hostname=test --ip=10.1.1.50 --lvm=vg --config=/etc/xen-tools/xen-ha-test.conf --nopasswd --password=*** >/dev/null || status=$?",
     );
   });
@@ -70,7 +73,7 @@ describe("xen-create-image", () => {
   });
 
   it("blanks the password line of the log, which xen-create-image writes in clear", () => {
-    const line = buildXenCreateImageScript(guest()).text.split("\n")[3]!;
+    const line = buildXenCreateImageScript(guest()).text.split("\n")[4]!;
     const sed = /sed -i '([^']+)'/.exec(line)![1]!;
     const run = spawnSync("sed", [sed], { input: "Hostname        :  test\nRoot Password   :  S3cret pass\n", encoding: "utf8" });
     expect(run.stdout).toBe("Hostname        :  test\nRoot Password   :  (removed)\n");
@@ -85,6 +88,43 @@ describe("xen-create-image", () => {
 
   it("puts the root on xvda1 when there is no swap", () => {
     expect(xenToolsVolumes(guest({ swap: false }))).toEqual([{ name: "test-disk", size: "5120M", vdev: "xvda1" }]);
+  });
+});
+
+describe("what the DomU takes from the generated config", () => {
+  it("reads the boot settings and adds net.ifnames=0, as the generated network config names eth0", () => {
+    expect(readGeneratedGuest(fixture("xen-tools-4.9.2-test.cfg"))).toMatchObject({
+      kernel: "/boot/vmlinuz-6.1.0-28-amd64",
+      ramdisk: "/boot/initrd.img-6.1.0-28-amd64",
+      root: "/dev/xvda2 ro",
+      extra: "elevator=noop net.ifnames=0",
+    });
+  });
+
+  it("gives the volumes as written and as the seed's DRBD resources named after them", () => {
+    const generated = readGeneratedGuest(fixture("xen-tools-4.9.2-test.cfg"));
+    expect([generated.disks, generated.drbdDisks]).toEqual([
+      [
+        { phy: "/dev/vg/test-disk", vdev: "xvda2", access: "w" },
+        { phy: "/dev/vg/test-swap", vdev: "xvda1", access: "w" },
+      ],
+      [
+        { drbd: "test-disk", vdev: "xvda2", access: "w" },
+        { drbd: "test-swap", vdev: "xvda1", access: "w" },
+      ],
+    ]);
+  });
+});
+
+describe("changes to an installed guest", () => {
+  it("refuses a new disk size and says how to reinstall deliberately", () => {
+    expect(validateImageChange(guest(), guest({ size: "10Gb" }))).toEqual([
+      { property: "size", reason: expect.stringMatching(/reinstall over test's disks\. Set it back to "5Gb", or .*pulumi up --replace/) },
+    ]);
+  });
+
+  it("lets a new root password through: it was used once, at installation", () => {
+    expect(validateImageChange(guest(), guest({ password: "other" }))).toEqual([]);
   });
 });
 

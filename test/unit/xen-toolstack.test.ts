@@ -25,14 +25,22 @@ describe("xl command lines", () => {
   });
 
   it("moves without live migration by save, copy over the crossover link, restore", () => {
-    expect(xl.nonLiveMove("test", target).map((s) => [s.on, s.command.text])).toEqual([
+    expect(xl.nonLiveMove("test", target).steps.map((s) => [s.on, s.command.text])).toEqual([
       ["source", "xl save test /var/lib/xen/save/test.save"],
       [
         "source",
-        "set -eu\nssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/.ssh/xen-ha-known_hosts -o ConnectTimeout=15 -i /root/.ssh/xen-ha-migration ha2X 'receive-save test' < /var/lib/xen/save/test.save\nrm -f /var/lib/xen/save/test.save",
+        "ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/.ssh/xen-ha-known_hosts -o ConnectTimeout=15 -i /root/.ssh/xen-ha-migration ha2X 'receive-save test' < /var/lib/xen/save/test.save",
       ],
-      ["target", "set -eu\nxl restore /var/lib/xen/save/test.save\nrm -f /var/lib/xen/save/test.save"],
+      ["target", "xl restore /var/lib/xen/save/test.save"],
     ]);
+  });
+
+  it("resumes the guest on the source from its image when the copy or the restore fails", () => {
+    expect(xl.nonLiveMove("test", target).recovery?.text).toBe("xl restore /var/lib/xen/save/test.save");
+  });
+
+  it("removes the image on both sides only at the end", () => {
+    expect(xl.nonLiveMove("test", target).cleanup?.text).toBe("rm -f /var/lib/xen/save/test.save /var/lib/xen/save/test.save.part");
   });
 
   it("hands xl one -s word that sh then splits into the ssh command", () => {
@@ -59,7 +67,7 @@ describe("xm command lines", () => {
   });
 
   it("moves without live migration through xend's relocation server", () => {
-    expect(xm.nonLiveMove("test", target).map((s) => [s.on, s.command.text])).toEqual([["source", "xm migrate test ha2X"]]);
+    expect(xm.nonLiveMove("test", target).steps.map((s) => [s.on, s.command.text])).toEqual([["source", "xm migrate test ha2X"]]);
   });
 });
 

@@ -1,0 +1,230 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RefusedError } from "../errors";
+import { parseInputs } from "../inputs";
+import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { providerFor } from "../shim";
+import type { HostCapabilities } from "./capabilities";
+import { configPath } from "./config";
+import {
+  applyLive,
+  capabilitiesOf,
+  decideHostChange,
+  hostKeysOf,
+  moveGuest,
+  renderedConfig,
+  startGuest,
+  startRefusal,
+  runsOn,
+  stopGuest,
+  surveyHosts,
+  whereabouts,
+  writeConfigs,
+  type Views,
+} from "./domu-ops";
+import { startBlocker } from "./list";
+import { bootLimitsOf, planRunningUpdate, previewMoveRefusal, xenDomURules } from "./rules";
+import { xenDomUSchema, type CrashAction, type DiskInput, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
+
+type In<T> = pulumi.Input<T>;
+
+export interface XenDomUArgs {
+  /** Domain name (the seed's `test`); the config is `/etc/xen/NAME.cfg` on every host. */
+  name: In<string>;
+  /** The dom0s the guest may run on (one or two), each with its SSH connection and crossover address. */
+  hosts: In<In<XenHostInput>[]>;
+  /** The host it runs on (a `hosts[].name`). Changing it migrates the running guest over the crossover link. */
+  runOn: In<string>;
+  /** `running` (default) or `stopped`. */
+  state?: In<"running" | "stopped">;
+  /** `xl` (default) or `xm`. */
+  toolstack?: In<"xl" | "xm">;
+  /** `pv` (default, the seed's) or `pvh`. */
+  type?: In<GuestType>;
+  /** Kernel on the dom0s for direct boot (or `bootloader`). */
+  kernel?: In<string>;
+  /** Initial ramdisk on the dom0s. */
+  ramdisk?: In<string>;
+  /** Root device and options (`root=`), such as "/dev/xvda2 ro". */
+  root?: In<string>;
+  /** Kernel arguments. */
+  extra?: In<string>;
+  /** `pygrub` to boot a kernel from the guest's own disk. */
+  bootloader?: In<"pygrub">;
+  /** MiB. Default 384. Lowered or raised up to maxMemory on the running guest with mem-set. */
+  memory?: In<number>;
+  /** MiB the guest may balloon up to. Default: memory. */
+  maxMemory?: In<number>;
+  /** vCPUs. Default 1. Changed on the running guest with vcpu-set up to maxVcpus. */
+  vcpus?: In<number>;
+  /** Most vCPUs. Default: vcpus. */
+  maxVcpus?: In<number>;
+  /** Network interfaces (bridge default xenbr0, MAC derived from the name). */
+  vifs?: In<In<Vif>[]>;
+  /** Disks: `{ drbd: "test-disk", vdev: "xvda2" }` (the seed's) or `{ phy: "/dev/vg/x", vdev: "xvda" }`. */
+  disks: In<In<DiskInput>[]>;
+  /** Default `preserve`. */
+  onCrash?: In<CrashAction>;
+  /** Default `destroy`. */
+  onPoweroff?: In<CrashAction>;
+  /** Default `restart`. */
+  onReboot?: In<CrashAction>;
+  /** Let a change of host save, copy and restore the guest (a pause of about a minute) when it cannot live-migrate. Default false. */
+  allowNonLiveMove?: In<boolean>;
+  /** Seconds a graceful shutdown may take before destroy. Default 120. */
+  shutdownTimeoutSeconds?: In<number>;
+  /** Seconds a migration may take. Default 900. */
+  migrationTimeoutSeconds?: In<number>;
+}
+
+/**
+ * A Xen guest on one or two dom0s: its config written identically to each, started on `runOn`
+ * after the peer was checked, migrated when `runOn` changes, stopped gracefully.
+ */
+export class XenDomU extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  /** Where the guest runs (after a refresh: where it was found). */
+  declare readonly runOn: pulumi.Output<string>;
+  declare readonly state: pulumi.Output<"running" | "stopped">;
+  /** Domain id on the host it runs on, or null. */
+  declare readonly domid: pulumi.Output<number | null>;
+  /** `xl info`'s facts per host name, from which preview decides between live and non-live moves. */
+  declare readonly capabilities: pulumi.Output<Record<string, HostCapabilities>>;
+  /** Settings written to the config that the running guest takes only at its next start. */
+  declare readonly pendingRestart: pulumi.Output<string[]>;
+  /** Whether every host's config file was the rendered one when last read. */
+  declare readonly configsInSync: pulumi.Output<boolean>;
+  declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: XenDomUArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providerFor("XenDomU"),
+      name,
+      { ...args, domid: undefined, capabilities: undefined, pendingRestart: undefined, configsInSync: undefined, observedHostKeys: undefined },
+      { ...opts, additionalSecretOutputs: ["hosts"] },
+      "xenha",
+      "XenDomU",
+    );
+  }
+}
+
+const spec = { typeName: "XenDomU", schema: xenDomUSchema, rules: xenDomURules } as const;
+
+function recordedKeys(props: Props): Record<string, string> {
+  const keys = props.observedHostKeys;
+  return keys !== null && typeof keys === "object" ? (keys as Record<string, string>) : {};
+}
+
+/** Outputs: the inputs, with `runOn` and `state` as the hosts show them. */
+function outputsOf(inputs: XenDomUInputs, views: Views, pendingRestart: readonly string[]): Props {
+  const where = whereabouts(inputs.name, views);
+  if (where.where === "several" || where.where === "unknown") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? where.where);
+  const running = where.where === "one" && (where.presence === "running" || where.presence === "migrating");
+  const text = renderedConfig(inputs);
+  return {
+    ...inputs,
+    runOn: where.where === "one" ? where.host : inputs.runOn,
+    state: running ? "running" : "stopped",
+    domid: where.where === "one" ? where.entry.domid : null,
+    capabilities: capabilitiesOf(views),
+    pendingRestart: running ? [...new Set(pendingRestart)] : [],
+    configsInSync: Object.values(views).every((v) => v.survey.configText === text),
+    observedHostKeys: hostKeysOf(views),
+  };
+}
+
+function idOf(inputs: XenDomUInputs): string {
+  return `${inputs.name}@${inputs.hosts.map((h) => h.name).join(",")}`;
+}
+
+function pendingOf(props: Props): string[] {
+  return Array.isArray(props.pendingRestart) ? (props.pendingRestart as string[]) : [];
+}
+
+export const xenDomULifecycle: Lifecycle = {
+  check: async (olds, news) => checkWith(spec, olds, news),
+
+  async diff(_id, olds, news) {
+    const parsed = parseInputs(xenDomUSchema, news);
+    if (parsed.ok) {
+      const refusal = previewMoveRefusal(olds, parsed.value);
+      if (refusal) throw new RefusedError(refusal);
+    }
+    const result = diffWith(spec, olds, news);
+    // A config edited on a host shows as a change, so the next up writes it back.
+    return olds.configsInSync === false ? { ...result, changes: true } : result;
+  },
+
+  async create(raw) {
+    const inputs = xenDomUSchema.parse(raw);
+    const views = await surveyHosts(inputs);
+    const id = idOf(inputs);
+    if (inputs.state === "running" && !runsOn(inputs, views, inputs.runOn)) {
+      const refusal = startRefusal(inputs, views, inputs.runOn);
+      if (refusal) throw new RefusedError(refusal);
+    }
+    await writeConfigs(inputs, views);
+    try {
+      if (inputs.state === "running") await startGuest(inputs, views, inputs.runOn);
+    } catch (err) {
+      const after = await surveyHosts(inputs).catch(() => views);
+      throw new PartialCreateError(id, outputsOf(inputs, after, []), err);
+    }
+    return { id, outs: outputsOf(inputs, await surveyHosts(inputs), []) };
+  },
+
+  async read(id, props) {
+    const inputs = xenDomUSchema.parse(props);
+    const views = await surveyHosts(inputs, recordedKeys(props));
+    const where = whereabouts(inputs.name, views);
+    if (where.where === "nowhere" && Object.values(views).every((v) => v.survey.configText === undefined)) return {};
+    return { id, props: { ...props, ...outputsOf(inputs, views, pendingOf(props)) } };
+  },
+
+  async update(_id, olds, news) {
+    const before = xenDomUSchema.parse(olds);
+    const inputs = xenDomUSchema.parse(news);
+    const views = await surveyHosts(inputs, recordedKeys(olds));
+    const where = whereabouts(inputs.name, views);
+    if (where.where === "several") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? "listed on several hosts");
+    let pending = pendingOf(olds);
+    const runningOn = where.where === "one" && (where.presence === "running" || where.presence === "migrating") ? where.host : undefined;
+    if (inputs.state === "running" && runningOn === undefined) {
+      const refusal = startRefusal(inputs, views, inputs.runOn);
+      if (refusal) throw new RefusedError(refusal);
+    }
+    await writeConfigs(inputs, views);
+    if (inputs.state === "stopped") {
+      await stopGuest(inputs, views);
+      pending = [];
+    } else if (runningOn === undefined) {
+      await startGuest(inputs, views, inputs.runOn);
+      pending = [];
+    } else {
+      const source = views[runningOn]!;
+      const limits = source.survey.running ?? { ...bootLimitsOf(before), domid: 0 };
+      if (runningOn !== inputs.runOn) {
+        const type = limits.type === "pvh" || limits.type === "pv" ? limits.type : before.type;
+        const target = views[inputs.runOn]!;
+        await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
+      }
+      const live = planRunningUpdate(before, inputs, limits);
+      if (live.memSet !== undefined || live.vcpuSet !== undefined) {
+        await applyLive(inputs, views[inputs.runOn]!, live);
+      }
+      pending = [...pending, ...live.pendingRestart];
+    }
+    return { outs: outputsOf(inputs, await surveyHosts(inputs, recordedKeys(olds)), pending) };
+  },
+
+  async delete(_id, props) {
+    const inputs = xenDomUSchema.parse(props);
+    const views = await surveyHosts(inputs, recordedKeys(props));
+    await stopGuest(inputs, views);
+    const after = await surveyHosts(inputs, recordedKeys(props));
+    const where = whereabouts(inputs.name, after);
+    if (where.where !== "nowhere") {
+      throw new Error(`${inputs.name} is still listed after shutdown and destroy (${JSON.stringify(where)}); look at xl list on the hosts and run destroy again.`);
+    }
+    await Promise.all(Object.values(after).map((v) => v.host.removeFiles([configPath(inputs.name)])));
+  },
+};
