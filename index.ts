@@ -1,6 +1,8 @@
 export { VolumeGroup, type VolumeGroupArgs } from "./provider/lvm/volume-group";
 export { LogicalVolume, type LogicalVolumeArgs } from "./provider/lvm/logical-volume";
 export { DrbdResource, type DrbdResourceArgs } from "./provider/drbd/drbd-resource";
+export { NodeNetwork, type NodeNetworkArgs } from "./provider/network/node-network";
+export { HeartbeatCluster, type HeartbeatClusterArgs } from "./provider/heartbeat/cluster";
 export type { ConnectionInput } from "./provider/ssh/connection";
 export {
   HostCommandError,
@@ -16,3 +18,4 @@ export { XenDomU, type XenDomUArgs } from "./provider/xen/domu";
 export { XenMigrationTrust, type XenMigrationTrustArgs } from "./provider/xen/migration-trust";
 export { XenToolsImage, type XenToolsImageArgs, type XenToolsImageVolume } from "./provider/xen/xen-tools-image";
 export { migrationSshCommand } from "./provider/xen/migration";
+export * from "./components";

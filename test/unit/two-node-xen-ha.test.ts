@@ -1,0 +1,120 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterVmArgs, TwoNodeXenHaArgs } from "../../components/two-node-xen-ha";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+let registered: Registered[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call: () => ({}),
+  },
+  "project",
+  "stack",
+  false,
+);
+
+// Imported after the mocks are in place.
+import { TwoNodeXenHa } from "../../components/two-node-xen-ha";
+
+const node = (i: number) => ({
+  name: `ha${i}`,
+  hostname: `ha${i}.domain.local`,
+  connection: { host: `10.1.1.${99 + i}`, privateKey: "key" },
+  publicAddress: `10.1.1.${99 + i}`,
+  crossoverAddress: `192.168.1.${99 + i}`,
+  volumeGroupDevices: ["/dev/sda3"],
+});
+
+const testVm: ClusterVmArgs = { name: "test", slot: 0, home: "ha1", ip: "10.1.1.50", install: { method: "xen-tools", installMethod: "tar", installSource: "/srv/rootfs.tar" } };
+const webVm: ClusterVmArgs = { name: "web", slot: 1, home: "ha2", type: "pvh", memory: 256, swapSize: null, install: { method: "kernel", kernel: "/boot/vmlinuz", ramdisk: "/boot/initrd.img" } };
+
+function args(vms: ClusterVmArgs[]): TwoNodeXenHaArgs {
+  return { nodes: [node(1), node(2)], heartbeat: { authKey: pulumi.secret("SecretKey123!!!") }, vms };
+}
+
+async function build(vms: ClusterVmArgs[]): Promise<Registered[]> {
+  registered = [];
+  const cluster = new TwoNodeXenHa("cluster", args(vms));
+  await new Promise<void>((resolve) => cluster.vms.apply(() => resolve()));
+  await new Promise((r) => setImmediate(r));
+  return registered;
+}
+
+const typeOf = (t: string) => t.replace("pulumi-nodejs:dynamic/xenha:", "");
+const summary = (rs: Registered[]) => rs.map((r) => `${typeOf(r.type)} ${r.name}`).sort();
+
+describe("TwoNodeXenHa", () => {
+  it("builds the seed's cluster: networks, LVM, DRBD per disk, the DomU, migration trust and Heartbeat", async () => {
+    expect(summary(await build([testVm]))).toEqual([
+      "DrbdResource cluster-test-disk",
+      "DrbdResource cluster-test-swap",
+      "HeartbeatCluster cluster-heartbeat",
+      "LogicalVolume cluster-ha1-meta",
+      "LogicalVolume cluster-ha2-meta",
+      "LogicalVolume cluster-ha2-test-disk",
+      "LogicalVolume cluster-ha2-test-swap",
+      "NodeNetwork cluster-ha1-network",
+      "NodeNetwork cluster-ha2-network",
+      "VolumeGroup cluster-ha1-vg",
+      "VolumeGroup cluster-ha2-vg",
+      "XenDomU cluster-test",
+      "XenMigrationTrust cluster-migration",
+      "XenToolsImage cluster-test-image",
+      "pulumi-xen-ha:index:TwoNodeXenHa cluster",
+    ]);
+  });
+
+  it("adding a VM adds exactly its resources and leaves the others' inputs alone", async () => {
+    const before = await build([testVm]);
+    const after = await build([testVm, webVm]);
+    const inputsOf = (rs: Registered[]) => new Map(rs.map((r) => [r.name, JSON.stringify(r.inputs)]));
+    const old = inputsOf(before);
+    const changedOrNew = after.filter((r) => old.get(r.name) !== JSON.stringify(r.inputs)).map((r) => r.name).sort();
+    expect(changedOrNew).toEqual(["cluster-ha1-web-disk", "cluster-ha2-web-disk", "cluster-heartbeat", "cluster-web", "cluster-web-disk"]);
+  });
+
+  it("numbers a VM's DRBD devices, ports and meta indexes from its slot", async () => {
+    const drbd = (await build([webVm])).find((r) => r.name === "cluster-web-disk")!;
+    const first = (drbd.inputs.nodes as Record<string, unknown>[])[0]!;
+    expect([first.device, first.port, first.metaDisk]).toEqual(["/dev/drbd3", 7791, { device: "/dev/vg/meta", index: 2 }]);
+  });
+
+  it("syncs a xen-tools image from its home node, and skips the sync of new empty volumes", async () => {
+    const rs = await build([testVm, webVm]);
+    const drbd = (name: string) => rs.find((r) => r.name === name)!.inputs;
+    expect([drbd("cluster-test-disk").initialSyncSource, drbd("cluster-test-disk").skipInitialSync, drbd("cluster-web-disk").initialSyncSource, drbd("cluster-web-disk").skipInitialSync]).toEqual([
+      "ha1.domain.local",
+      false,
+      "ha2.domain.local",
+      true,
+    ]);
+  });
+
+  it("gives Heartbeat each VM with its home node", async () => {
+    const hb = (await build([testVm, webVm])).find((r) => r.name === "cluster-heartbeat")!;
+    expect(hb.inputs.domains).toEqual([
+      { name: "test", home: "ha1.domain.local" },
+      { name: "web", home: "ha2.domain.local" },
+    ]);
+  });
+
+  it("refuses two VMs in one slot, naming the field", () => {
+    expect(() => new TwoNodeXenHa("bad", args([testVm, { ...webVm, slot: 0 }]))).toThrow(/vms\[1\]\.slot: slot 0 is already taken by test/);
+  });
+
+  it("refuses a slot the meta volume cannot hold", () => {
+    expect(() => new TwoNodeXenHa("bad", args([{ ...webVm, slot: 4 }]))).toThrow(/vms\[0\]\.slot: slot 4 needs meta-data indexes up to 9, so a meta volume of 1280 MiB/);
+  });
+
+  it("refuses a home that is not one of the nodes", () => {
+    expect(() => new TwoNodeXenHa("bad", args([{ ...webVm, home: "ha3" }]))).toThrow(/vms\[0\]\.home: must name one of the nodes \(ha1, ha2\)/);
+  });
+});
