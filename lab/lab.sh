@@ -12,6 +12,7 @@ source "$LAB_SRC/lib/image.sh"
 source "$LAB_SRC/lib/node.sh"
 source "$LAB_SRC/lib/connection.sh"
 source "$LAB_SRC/lib/tarball.sh"
+source "$LAB_SRC/lib/bare.sh"
 
 usage() {
   cat <<'USAGE'
@@ -25,7 +26,8 @@ usage: lab.sh COMMAND [ARGS]
   start NODE              boot NODE again on its existing disks and wait for it
   link LINK up|down       plug or cut the public or crossover cable
   path                    print the connection JSON's path
-  test-prepare            reset and bring the lab up (LAB_KEEP=1: just make sure it is up)
+  test-prepare            reset and bring the lab up, then check-bare (LAB_KEEP=1: no reset)
+  check-bare              record and check that both nodes are bare hosts (run/bare/NODE.txt)
   guest-tarball           build the rootfs tarball for xen-create-image --install-method=tar
 USAGE
 }
@@ -200,11 +202,14 @@ cmd_status() {
 cmd_test_prepare() {
   if [ "${LAB_KEEP:-}" = 1 ]; then
     log "LAB_KEEP=1: keeping the lab as it is"
+    cmd_up
+    check_bare || log "LAB_KEEP=1: the nodes are not bare; tests that expect bare hosts will say so"
   else
     cmd_reset
     exec 9>&-
+    cmd_up
+    check_bare || die "the lab did not boot bare hosts"
   fi
-  cmd_up
 }
 
 main() {
@@ -221,6 +226,7 @@ main() {
     link) cmd_link "$@" ;;
     path) echo "$LAB_JSON" ;;
     test-prepare) cmd_test_prepare ;;
+    check-bare) check_bare ;;
     guest-tarball) cmd_guest_tarball ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;
