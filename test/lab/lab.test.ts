@@ -3,6 +3,7 @@
  * that the package's lab tests rely on. Runs after `lab.sh test-prepare`
  * (npm run test:lab), which boots bare hosts.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
@@ -200,6 +201,9 @@ describe("the lab's hard kill", () => {
     const dead = await labExec("ha2", "true", { connectTimeoutS: 5, timeoutMs: 20_000 });
     expect(dead.code).not.toBe(0);
     expect(await labPing("ha1", labConnection().nodes.ha2.crossoverAddress, 1, 1)).toBe(false);
+    // The overlay survives the power cut consistent (QEMU honours the guest's flushes).
+    const overlay = path.join(labDir(), "nodes", "ha2", "root.qcow2");
+    expect(execFileSync("qemu-img", ["check", "-q", overlay], { encoding: "utf8" })).toBe("");
 
     await labStart("ha2");
     expect((await labRun("ha2", "cat /root/lab-kill-marker")).trim()).toBe(marker);
