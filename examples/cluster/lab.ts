@@ -1,0 +1,43 @@
+/** Connections to the QEMU lab's nodes, from the connection file `npm run lab:up` writes. */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterNodeArgs } from "pulumi-xen-ha";
+
+const labDir = process.env.XEN_HA_LAB_DIR ?? path.join(homedir(), ".cache", "pulumi-xen-ha", "lab");
+
+interface LabFile {
+  privateKeyPath: string;
+  nodes: Record<"ha1" | "ha2", { host: string; port: number; user: string; hostKey: string; dataDisk: string; publicAddress: string; crossoverAddress: string }>;
+}
+
+function labFile(): LabFile {
+  const file = path.join(labDir, "run", "lab.json");
+  if (!existsSync(file)) throw new Error(`xen-ha:lab is true but ${file} does not exist: run \`npm run lab:up\` first`);
+  return JSON.parse(readFileSync(file, "utf8")) as LabFile;
+}
+
+export function labNodes(): [ClusterNodeArgs, ClusterNodeArgs] {
+  const lab = labFile();
+  const privateKey = pulumi.secret(readFileSync(lab.privateKeyPath, "utf8"));
+  const node = (name: "ha1" | "ha2"): ClusterNodeArgs => {
+    const n = lab.nodes[name];
+    return {
+      name,
+      hostname: `${name}.domain.local`,
+      connection: pulumi.output({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey }),
+      publicAddress: n.publicAddress,
+      crossoverAddress: n.crossoverAddress,
+      volumeGroupDevices: [n.dataDisk],
+    };
+  };
+  return [node("ha1"), node("ha2")];
+}
+
+/** The lab's Heartbeat key: made once per lab by the demo (mode 0600), never in the repository. */
+export function labHeartbeatKey(): pulumi.Output<string> {
+  const file = path.join(labDir, "heartbeat-authkey");
+  if (!existsSync(file)) throw new Error(`${file} does not exist: \`npm run demo\` creates it`);
+  return pulumi.secret(readFileSync(file, "utf8").trim());
+}
