@@ -1,0 +1,153 @@
+/**
+ * The whole seed in one `pulumi up` on bare lab nodes (TwoNodeXenHa), then what users install it
+ * for: a host dies and its DomU comes back on the survivor with its data.
+ */
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { TwoNodeXenHa, type ClusterVmArgs } from "../../index";
+import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
+import { labConnection, labExec, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
+import { report } from "../support/lab-inputs";
+
+jest.setTimeout(LAB_TIMEOUT_MS);
+
+const GUEST = "/var/lib/xen-ha-lab/guest";
+const vm = (name: string, slot: number, home: string, ip: string): ClusterVmArgs => ({
+  name,
+  slot,
+  home,
+  type: "pvh",
+  memory: 128,
+  ip,
+  diskSize: "64M",
+  swapSize: null,
+  install: { method: "kernel", kernel: `${GUEST}/vmlinuz`, ramdisk: `${GUEST}/initrd.img`, extra: `console=hvc0 ip=${ip}/24 name=${name}` },
+});
+
+const desired = { vms: [vm("test", 0, "ha1", "10.1.1.50")], testState: "stopped" as "running" | "stopped" };
+
+function program() {
+  const lab = labConnection();
+  const privateKey = pulumi.secret(readFileSync(lab.privateKeyPath, "utf8"));
+  const node = (name: LabNodeName) => {
+    const n = lab.nodes[name];
+    return {
+      name,
+      hostname: `${name}.domain.local`,
+      connection: pulumi.output({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey }),
+      publicAddress: n.publicAddress,
+      crossoverAddress: n.crossoverAddress,
+      volumeGroupDevices: [n.dataDisk],
+    };
+  };
+  const cluster = new TwoNodeXenHa("cluster", {
+    nodes: [node("ha1"), node("ha2")],
+    metaVolumeSize: "512M",
+    drbd: { usageCount: "no" },
+    heartbeat: { authKey: pulumi.secret("lab-heartbeat-key-0123"), watchdog: null },
+    vms: desired.vms.map((v) => (v.name === "test" ? { ...v, state: desired.testState } : v)),
+  });
+  return Promise.resolve({ vms: cluster.vms });
+}
+
+const domainsOn = async (node: LabNodeName) =>
+  (await labExec(node, "xl list | awk 'NR>2 {print $1}'")).stdout.split("\n").filter(Boolean);
+/** The lab guest's line in the first sector of its disk, read on the node that holds it Primary. */
+const counterLine = (node: LabNodeName, device: string) =>
+  labRun(node, `dd if=${device} bs=512 count=1 iflag=direct status=none | tr -d '\\000'`).then((s) => s.trim());
+const MARKER_OFFSET_MIB = 8;
+const markerOf = (node: LabNodeName) =>
+  labRun(node, `dd if=/dev/drbd1 bs=1M skip=${MARKER_OFFSET_MIB} count=1 iflag=direct status=none | sha256sum | cut -d' ' -f1`).then((s) => s.trim());
+
+describeWithEngine("the whole cluster on the lab, and failover", () => {
+  let stack: EngineStack;
+  let marker = "";
+
+  beforeAll(async () => {
+    stack = await createEngineStack({ program, projectName: "cluster-lab", onOutput: (s) => process.stdout.write(s) });
+  });
+
+  afterAll(async () => {
+    await labLink("public", "up").catch(() => undefined);
+    await stack?.dispose();
+  });
+
+  it("builds the cluster from bare hosts in one up", async () => {
+    const up = await stack.up();
+    const [hb1, hb2] = await Promise.all(LAB_NODES.map((n) => labRun(n, "cl_status hbstatus 2>&1 || true")));
+    expect([changesOnly(up.changes).create! > 10, await labRun("ha1", "hostname -f"), hb1!.trim(), hb2!.trim()]).toEqual([
+      true,
+      "ha1.domain.local\n",
+      "Heartbeat is running on this machine.",
+      "Heartbeat is running on this machine.",
+    ]);
+  });
+
+  it("a second up changes nothing", async () => {
+    expect(changeCount((await stack.up()).changes)).toBe(0);
+  });
+
+  it("starts the DomU on its home node over DRBD, with data written before it started", async () => {
+    await labRun("ha1", `drbdadm primary test-disk && dd if=/dev/urandom of=/dev/drbd1 bs=1M seek=${MARKER_OFFSET_MIB} count=1 oflag=direct status=none`);
+    marker = await markerOf("ha1");
+    await labRun("ha1", "drbdadm secondary test-disk");
+    desired.testState = "running";
+    await stack.up();
+    await waitFor(async () => (await labPing("ha2", "10.1.1.50")) || undefined, { timeoutMs: 180_000, intervalMs: 3000, what: "the guest to answer ping across the public link" });
+    expect([await domainsOn("ha1"), await domainsOn("ha2")]).toEqual([["test"], []]);
+  });
+
+  it("adding a second VM adds exactly that VM", async () => {
+    desired.vms = [...desired.vms, vm("web", 1, "ha2", "10.1.1.51")];
+    const up = await stack.up();
+    const touched = up.steps.filter((s) => s.op !== "create").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+    expect([touched, await domainsOn("ha2")]).toEqual([["update cluster-heartbeat"], ["web"]]);
+  });
+
+  it("fails over: ha1 dies, its DomU runs on ha2 with its data, within deadtime and a bounded time", async () => {
+    const killedAt = Date.now();
+    await labKill("ha1");
+    await waitFor(async () => (await domainsOn("ha2")).includes("test") || undefined, { timeoutMs: 240_000, intervalMs: 2000, what: "test to run on ha2" });
+    await waitFor(async () => (await labPing("ha2", "10.1.1.50")) || undefined, { timeoutMs: 180_000, intervalMs: 2000, what: "test to answer on ha2" });
+    const seconds = Math.round((Date.now() - killedAt) / 1000);
+    report(`failover: from the hard kill of ha1 to the guest answering on ha2: ${seconds} s (deadtime 10 s)`);
+    expect([await markerOf("ha2"), (await counterLine("ha2", "/dev/drbd1")).startsWith("xen-ha-lab-guest name=test"), seconds < 240]).toEqual([marker, true, true]);
+  });
+
+  it("auto_failback brings the DomU home when ha1 comes back", async () => {
+    await labStart("ha1");
+    await waitFor(async () => (await domainsOn("ha1")).includes("test") || undefined, { timeoutMs: 600_000, intervalMs: 5000, what: "test back on ha1" });
+    expect(await domainsOn("ha2")).toEqual(["web"]);
+  });
+
+  it("a clean stop of ha1's Heartbeat live-migrates its DomU to ha2, which keeps running", async () => {
+    const before = await counterLine("ha1", "/dev/drbd1");
+    await labRun("ha1", "systemctl stop heartbeat", { timeoutMs: 900_000 });
+    await waitFor(async () => (await domainsOn("ha2")).includes("test") || undefined, { timeoutMs: 300_000, intervalMs: 3000, what: "test on ha2" });
+    const after = await counterLine("ha2", "/dev/drbd1");
+    const boot = (line: string) => /boot=(\S+)/.exec(line)?.[1];
+    await labRun("ha1", "systemctl start heartbeat");
+    await waitFor(async () => (await domainsOn("ha1")).includes("test") || undefined, { timeoutMs: 600_000, intervalMs: 5000, what: "test back on ha1" });
+    expect([boot(after), await domainsOn("ha1")]).toEqual([boot(before), ["test"]]);
+  });
+
+  it("cutting only the public link never leaves a guest running on both nodes", async () => {
+    await labLink("public", "down");
+    const seen: string[] = [];
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      const [a, b] = await Promise.all(LAB_NODES.map(domainsOn));
+      for (const name of a!) if (b!.includes(name)) seen.push(name);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    await labLink("public", "up");
+    expect([seen, await domainsOn("ha1"), await domainsOn("ha2")]).toEqual([[], ["test"], ["web"]]);
+  });
+
+  it("destroy leaves no domain, no DRBD resource and no volume group", async () => {
+    await stack.destroy();
+    for (const node of LAB_NODES) {
+      expect([await domainsOn(node), (await labRun(node, "vgs --noheadings 2>/dev/null; grep -c cs: /proc/drbd || true")).trim()]).toEqual([[], "0"]);
+    }
+  });
+});
