@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
 import { parseInputs } from "../inputs";
+import type { DeepInput } from "../args";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { providerFor } from "../shim";
 import type { HostCapabilities } from "./capabilities";
@@ -31,7 +32,7 @@ export interface XenDomUArgs {
   /** Domain name (the seed's `test`); the config is `/etc/xen/NAME.cfg` on every host. */
   name: In<string>;
   /** The dom0s the guest may run on (one or two), each with its SSH connection and crossover address. */
-  hosts: In<In<XenHostInput>[]>;
+  hosts: In<DeepInput<XenHostInput>[]>;
   /** The host it runs on (a `hosts[].name`). Changing it migrates the running guest over the crossover link. */
   runOn: In<string>;
   /** `running` (default) or `stopped`. */
@@ -41,13 +42,13 @@ export interface XenDomUArgs {
   /** `pv` (default, the seed's) or `pvh`. */
   type?: In<GuestType>;
   /** Kernel on the dom0s for direct boot (or `bootloader`). */
-  kernel?: In<string>;
+  kernel?: In<string | undefined>;
   /** Initial ramdisk on the dom0s. */
-  ramdisk?: In<string>;
+  ramdisk?: In<string | undefined>;
   /** Root device and options (`root=`), such as "/dev/xvda2 ro". */
-  root?: In<string>;
+  root?: In<string | undefined>;
   /** Kernel arguments. */
-  extra?: In<string>;
+  extra?: In<string | undefined>;
   /** `pygrub` to boot a kernel from the guest's own disk. */
   bootloader?: In<"pygrub">;
   /** MiB. Default 384. Lowered or raised up to maxMemory on the running guest with mem-set. */
@@ -59,9 +60,9 @@ export interface XenDomUArgs {
   /** Most vCPUs. Default: vcpus. */
   maxVcpus?: In<number>;
   /** Network interfaces (bridge default xenbr0, MAC derived from the name). */
-  vifs?: In<In<Vif>[]>;
+  vifs?: In<DeepInput<Vif>[]>;
   /** Disks: `{ drbd: "test-disk", vdev: "xvda2" }` (the seed's) or `{ phy: "/dev/vg/x", vdev: "xvda" }`. */
-  disks: In<In<DiskInput>[]>;
+  disks: In<DeepInput<DiskInput>[]>;
   /** Default `preserve`. */
   onCrash?: In<CrashAction>;
   /** Default `destroy`. */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DeepInput } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, type Lifecycle, type Props } from "../lifecycle";
 import { providerFor } from "../shim";
@@ -27,7 +28,7 @@ import { migrationAddressOf, type XenHost, type XenHostInput } from "./schema";
 
 export interface XenMigrationTrustArgs {
   /** The cluster's two dom0s, each with its SSH connection and crossover address (and crossover name, if /etc/hosts has one). */
-  hosts: pulumi.Input<pulumi.Input<XenHostInput>[]>;
+  hosts: pulumi.Input<DeepInput<XenHostInput>[]>;
 }
 
 /**
