@@ -107,6 +107,7 @@ cmd_reset() {
   local node
   for node in "${LAB_NODES[@]}"; do node_kill "$node"; done
   rm -rf "$LAB_DIR/nodes" "$LAB_DIR/state"
+  rm -rf "$LAB_RUN/bare"
   rm -f "$LAB_JSON" "$LAB_RUN"/link-* "$LAB_RUN"/*.hypervisor
   log "lab reset: the next start boots bare hosts"
 }
