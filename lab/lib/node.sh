@@ -54,6 +54,19 @@ node_prepare_disks() {
     log "note: $node runs image $used, older than the current recipe $IMAGE_HASH; 'lab.sh reset' to move to it"
 }
 
+# Runs a daemon with no file descriptor but stdin/stdout/stderr: QEMU outlives the command that
+# started it, and an inherited descriptor (a caller's `flock` on the lab, say) would stay held.
+without_inherited_fds() {
+  (
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec "$@"
+  )
+}
+
 node_boot() {
   local node=$1 dir img xen idx port
   dir=$(node_dir "$node")
@@ -70,7 +83,7 @@ node_boot() {
   local console="$LAB_RUN/$node.console.log"
   [ -f "$console" ] && mv "$console" "$console.old"
   rm -f "$LAB_RUN/$node.monitor"
-  qemu-system-x86_64 \
+  without_inherited_fds qemu-system-x86_64 \
     -name "$node,process=lab-$node" \
     -machine pc -accel "$LAB_ACCEL" -cpu "$LAB_CPU" -smp 1 -m "$LAB_NODE_MEM" \
     -nodefaults -no-user-config -display none \
@@ -89,7 +102,7 @@ node_boot() {
     -device "virtio-net-pci,netdev=mgmt,id=nic-mgmt,mac=$(node_mac "$node" 3),addr=0x8" \
     -serial "file:$console" \
     -monitor "unix:$LAB_RUN/$node.monitor,server=on,wait=off" \
-    -pidfile "$(node_pidfile "$node")" -daemonize 9>&- ||
+    -pidfile "$(node_pidfile "$node")" -daemonize ||
     die "qemu failed to start $node"
   printf '%s %s\n' "$LAB_HYPERVISOR" "$(hypervisor_package_version "$(cat "$dir/image")")" >"$LAB_RUN/$node.hypervisor"
   # A cable cut before this boot stays cut.
