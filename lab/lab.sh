@@ -144,7 +144,7 @@ cmd_start() {
   phase_begin wait
   node_wait "$node"
   phase_end
-  all_running && write_connection || true
+  if all_running; then write_connection; fi
 }
 
 all_running() {

@@ -11,12 +11,14 @@ LAB_PACKAGES=(
 )
 LAB_IMAGE_SIZE="${LAB_IMAGE_SIZE:-6G}"
 
-# Everything that defines the image: this file, the files put into it, and the
-# keys baked into it. Changing any of them builds a new image.
+# Everything that defines the image: the package list, the build steps, the
+# files put into it, and the keys baked into it. Changing any of them builds a
+# new image on the next start from bare disks.
 recipe_hash() {
   (
-    cd "$LAB_SRC"
-    cat lib/image.sh
+    cd "$LAB_SRC" || exit 1
+    echo "${LAB_PACKAGES[*]} $LAB_IMAGE_SIZE"
+    declare -f build_image
     find image -type f -print0 | sort -z | xargs -0 sha256sum
     cat "$LAB_KEY.pub" "$LAB_SSH_DIR"/hostkeys/*/ssh_host_ed25519_key.pub
   ) | sha256sum | cut -c1-16
