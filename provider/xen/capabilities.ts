@@ -23,6 +23,11 @@ export interface HostCapabilities {
   totalMemoryMiB: number;
   /** MiB not given to any domain. */
   freeMemoryMiB: number;
+  /**
+   * dom0's memory is fixed on Xen's command line (`dom0_mem=`), so xl does not balloon dom0 down
+   * to make room (its `autoballoon="auto"`): free memory is then all a new guest can have.
+   */
+  dom0MemoryFixed: boolean;
 }
 
 /** Parses `xl info` or `xm info` ("key : value" lines). */
@@ -46,6 +51,7 @@ export function parseXenInfo(text: string): HostCapabilities {
     shadow: reportsPaging ? virtCaps.includes("shadow") : null,
     totalMemoryMiB: Number(fields.get("total_memory") ?? 0),
     freeMemoryMiB: Number(fields.get("free_memory") ?? 0),
+    dom0MemoryFixed: /(^|\s)dom0_mem=/.test(fields.get("xen_commandline") ?? ""),
   };
 }
 
@@ -108,10 +114,13 @@ export function planMove(decision: MoveDecision, allowNonLiveMove: boolean): Mov
   }
 }
 
-/** Refusal to move a guest to a host without room for it, or undefined when it fits. */
+/**
+ * Refusal to start or move a guest on a host without room for it, or undefined when it fits or
+ * when xl may balloon dom0 down to make room (dom0's memory not fixed on Xen's command line).
+ */
 export function checkTargetMemory(target: NamedCapabilities, guestMemoryMiB: number): string | undefined {
   const free = target.capabilities.freeMemoryMiB;
-  return free >= guestMemoryMiB ? undefined : `${target.host} has ${free} MiB free for guests, the guest needs ${guestMemoryMiB} MiB: stop another guest there or lower memory`;
+  return free >= guestMemoryMiB || target.capabilities.dom0MemoryFixed === false ? undefined : `${target.host} has ${free} MiB free for guests, the guest needs ${guestMemoryMiB} MiB: stop another guest there or lower memory`;
 }
 
 /** What usually caused a failed `xl migrate`, to add to the error as its hint. */

@@ -16,6 +16,7 @@ describe("xl info", () => {
       shadow: false,
       totalMemoryMiB: 1535,
       freeMemoryMiB: 739,
+      dom0MemoryFixed: true,
     });
   });
 
@@ -74,6 +75,10 @@ describe("deciding how a guest moves", () => {
 
   it("refuses a move to a host without the guest's memory free", () => {
     expect(checkTargetMemory(named("ha2", securityBuild), 1024)).toMatch(/^ha2 has 739 MiB free for guests, the guest needs 1024 MiB/);
+  });
+
+  it("leaves room to xl when dom0 is not fixed on Xen's command line, since xl balloons it down", () => {
+    expect(checkTargetMemory(named("ha2", { ...securityBuild, dom0MemoryFixed: false }), 1024)).toBeUndefined();
   });
 
   it("explains xl migrate's logdirty failure", () => {
