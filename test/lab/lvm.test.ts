@@ -72,13 +72,14 @@ describeWithEngine("LVM on the lab through the engine", () => {
   });
 
   afterAll(async () => {
-    await labRun("ha1", "pkill -f 'hold-test-disk' || true").catch(() => undefined);
+    await labRun("ha1", "pkill -f '[h]old-test-disk' || true").catch(() => undefined);
     await stack?.dispose();
   });
 
   it("creates the volume group and the seed's volumes on both nodes", async () => {
     const up = await stack.up();
-    expect(changesOnly(up.changes)).toEqual({ create: 8 });
+    // Eight resources and the stack itself.
+    expect(changesOnly(up.changes)).toEqual({ create: 9 });
     for (const node of LAB_NODES) {
       expect(await lvSizes(node)).toEqual({ "test-disk": 512 * MiB, "test-swap": 128 * MiB, meta: 256 * MiB });
     }
@@ -132,7 +133,7 @@ describeWithEngine("LVM on the lab through the engine", () => {
   });
 
   it("refuses to delete a volume that is open, and keeps it", async () => {
-    await labRun("ha1", "pkill -f hold-test-disk || true");
+    await labRun("ha1", "pkill -f '[h]old-test-disk' || true");
     await labRun("ha1", `nohup sh -c 'exec 3</dev/vg/test-swap; exec -a hold-test-swap sleep 900' >/dev/null 2>&1 &`);
     delete desired.volumes["test-swap"];
     const failure = await stack.up().then(
@@ -143,7 +144,7 @@ describeWithEngine("LVM on the lab through the engine", () => {
   });
 
   it("deletes it once nothing holds it", async () => {
-    await labRun("ha1", "pkill -f hold-test-swap || true");
+    await labRun("ha1", "pkill -f '[h]old-test-swap' || true");
     const up = await stack.up();
     expect([changesOnly(up.changes).delete, "test-swap" in (await lvSizes("ha1"))]).toEqual([1, false]);
   });
@@ -155,7 +156,7 @@ describeWithEngine("LVM on the lab through the engine", () => {
       (err: Error) => err.message,
     );
     desired.volumes["test-disk"] = "768M";
-    expect(failure).toMatch(/size: shrinking 768 MiB to 256 MiB would destroy the data/);
+    expect(failure).toMatch(/property size value \{256M\} has a problem: shrinking 768 MiB to 256 MiB would destroy the data/);
   });
 
   it("refresh notices a volume removed by hand, and the next up recreates it", async () => {
