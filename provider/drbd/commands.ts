@@ -82,12 +82,17 @@ export function buildMetadataProbeCommand(node: DrbdNodeInputs): Shell {
 }
 
 /**
- * Creates meta-data. Call it only where the probe found none: even so, without a terminal
- * drbdmeta answers "no" to every "overwrite existing meta-data / data?" question, so it never
- * overwrites (it exits 1 with "Operation cancelled" instead). Never pass --force here.
+ * Creates meta-data. Call it only where the probe found none. With internal meta-data, drbdmeta
+ * asks before writing over data at the end of the backing volume; with no terminal it answers
+ * "no" and exits 1, so existing data is never overwritten. An external meta-data index is an area
+ * of a volume set aside for DRBD that the probe found without valid meta-data, but a volume made
+ * on reused extents holds stale bytes there that drbdmeta also asks about: only then is the
+ * question answered with `--force`.
  */
-export function buildCreateMetadataScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">): Shell {
-  return joinLines([literal("set -eu"), requireModule(r.drbdVersion), sh`drbdadm create-md ${r.name} </dev/null`]);
+export function buildCreateMetadataScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">, node?: Pick<DrbdNodeInputs, "metaDisk">): Shell {
+  const external = node !== undefined && node.metaDisk !== "internal";
+  const create = external ? sh`drbdadm create-md --force ${r.name} </dev/null` : sh`drbdadm create-md ${r.name} </dev/null`;
+  return joinLines([literal("set -eu"), requireModule(r.drbdVersion), create]);
 }
 
 /** Destroys the node's meta-data (opt-in on delete). drbdmeta refuses while the device is attached. */

@@ -106,7 +106,7 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> 
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
   for (const n of nodes) await installConfig(r, n);
-  for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r));
+  for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
   for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
 
   const connected = await pollUntil(

@@ -46,6 +46,13 @@ export async function checkPreconditions(node: DrbdNode, probe: NodeProbe): Prom
   if (node.spec.metaDisk !== "internal") {
     const check = checkMetaVolumeSize(sizes.get(node.spec.metaDisk.device) ?? 0, node.spec.metaDisk);
     if (!check.ok) throw new RefusedError(`${where}: ${check.reason}`);
+    // create-md writes over stale bytes in an external index, so the volume must be DRBD's alone.
+    const content = parseVolumeContent(await node.host.output(buildVolumeContentProbeScript(node.spec.metaDisk.device)));
+    if (content.signature) {
+      throw new RefusedError(
+        `${where}: ${node.spec.metaDisk.device} holds a ${content.signature} signature, so it is not a volume set aside for DRBD meta-data; point metaDisk at a dedicated volume (the seed's /dev/vg/meta).`,
+      );
+    }
   }
 }
 

@@ -68,8 +68,12 @@ describe("commands", () => {
     expect(buildCreateMetadataScript(seed).text.split("\n").pop()).toBe("drbdadm create-md test-disk </dev/null");
   });
 
-  it("never forces create-md", () => {
-    expect(buildCreateMetadataScript(seed).text).not.toMatch(/--force/);
+  it("never forces create-md over internal meta-data, where it would write over the volume's data", () => {
+    expect(buildCreateMetadataScript(seed, { metaDisk: "internal" }).text).not.toMatch(/--force/);
+  });
+
+  it("answers drbdmeta's question about stale bytes in an external meta-data index the probe found empty", () => {
+    expect(buildCreateMetadataScript(seed, ha1).text.split("\n").pop()).toBe("drbdadm create-md --force test-disk </dev/null");
   });
 
   it("refuses to create meta-data when the kernel module is not DRBD 8.4", () => {
