@@ -101,8 +101,10 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> 
   const metadata = Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.spec.hostname, await probeMetadata(n)] as const)));
   const plan = planMetadata(r, metadata);
   if ("refused" in plan) throw new RefusedError(plan.refused);
+  // Meta-data that has never been UpToDate is as fresh as meta-data made now (a create cut short).
+  const fresh = [...plan.createOn, ...Object.entries(metadata).filter(([, m]) => m.found && m.gi.justCreated).map(([h]) => h)];
   if (sourceContent?.holdsData) {
-    const decision = planInitialSync(r, {}, { metadataCreatedOn: plan.createOn, sourceContent });
+    const decision = planInitialSync(r, {}, { metadataCreatedOn: fresh, sourceContent });
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
   for (const n of nodes) await installConfig(r, n);
@@ -116,7 +118,7 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> 
     (p) => Object.entries(p).map(([h, s]) => `${h}: ${describeStatus(s.status)}`).join("; "),
   );
   const states = Object.fromEntries(Object.entries(connected).map(([h, p]) => [h, p.status]));
-  const sync = planInitialSync(r, states, { metadataCreatedOn: plan.createOn, ...(sourceContent ? { sourceContent } : {}) });
+  const sync = planInitialSync(r, states, { metadataCreatedOn: fresh, ...(sourceContent ? { sourceContent } : {}) });
   if (sync.action === "refused") throw new RefusedError(sync.reason);
   if (sync.action === "force-primary") {
     const source = nodeNamed(nodes, sync.node);
@@ -178,7 +180,11 @@ export const drbdResourceLifecycle: Lifecycle = {
     const nodes = await connectNodes(r, recordedKeys(olds));
     const plan = planUpdate(before, r);
     const drifted = ((olds.driftedNodes as string[] | undefined) ?? []).length > 0;
-    if (plan.adjust || drifted) {
+    const probes = await statuses(r, nodes);
+    if (Object.values(probes).some((p) => !p.up)) {
+      // A create that was cut short, or a node that was taken down by hand: finish bringing it up.
+      await bringUp(r, nodes);
+    } else if (plan.adjust || drifted) {
       for (const n of nodes) await validateConfig(r, n);
       for (const n of nodes) await installConfig(r, n);
       for (const n of nodes) await n.host.exec(buildAdjustCommand(r.name));

@@ -63,7 +63,7 @@ function program() {
 }
 
 const sha = (node: LabNodeName, device: string, mib: number) =>
-  labRun(node, `dd if=${device} bs=1M count=${mib} status=none | sha256sum | cut -d' ' -f1`).then((s) => s.trim());
+  labRun(node, `set -o pipefail; dd if=${device} bs=1M count=${mib} iflag=direct status=none | sha256sum | cut -d' ' -f1`).then((s) => s.trim());
 
 async function drbdState(node: LabNodeName, name: string): Promise<string> {
   const r = await labExec(node, `drbdadm role ${name} && drbdadm cstate ${name} && drbdadm dstate ${name}`);
@@ -109,8 +109,9 @@ describeWithEngine("DRBD on the lab through the engine", () => {
   });
 
   it("writes on ha2 through DRBD reach ha1's disk (protocol C)", async () => {
-    await labRun("ha2", "drbdadm primary test-disk && dd if=/dev/urandom of=/dev/drbd1 bs=1M count=16 oflag=direct status=none && drbdadm secondary test-disk");
-    expect(await sha("ha1", "/dev/vg/test-disk", 16)).toBe(await sha("ha2", "/dev/drbd1", 16));
+    await labRun("ha2", "head -c 16M /dev/urandom > /tmp/written && drbdadm primary test-disk && dd if=/tmp/written of=/dev/drbd1 bs=1M oflag=direct status=none && drbdadm secondary test-disk");
+    const written = (await labRun("ha2", "sha256sum < /tmp/written | cut -d' ' -f1")).trim();
+    expect(await sha("ha1", "/dev/vg/test-disk", 16)).toBe(written);
   });
 
   it("skips the initial sync of new, empty volumes when asked", async () => {
