@@ -6,7 +6,7 @@ import { providerFor } from "../../provider/shim";
 import type { ResourceKind } from "../../provider/runtime";
 
 const repo = path.resolve(__dirname, "../..");
-const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource", "XenDomU", "XenMigrationTrust", "XenToolsImage"];
+const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource", "NodeNetwork", "HeartbeatCluster", "XenDomU", "XenMigrationTrust", "XenToolsImage"];
 
 const xenHosts = ["ha1", "ha2"].map((n, i) => ({ name: n, connection: { host: n, password: "p" }, crossoverAddress: `192.168.1.${100 + i}` }));
 
@@ -24,6 +24,22 @@ const validInputs: Record<ResourceKind, Record<string, unknown>> = {
       disk: "/dev/vg/test-disk",
       metaDisk: { device: "/dev/vg/meta", index: 0 },
     })),
+  },
+  NodeNetwork: {
+    connection: { host: "ha1", password: "p" },
+    hostname: "ha1.domain.local",
+    public: { address: "10.1.1.100" },
+    crossover: { address: "192.168.1.100" },
+    peer: { hostname: "ha2.domain.local", publicAddress: "10.1.1.101", crossoverAddress: "192.168.1.101" },
+  },
+  HeartbeatCluster: {
+    nodes: ["ha1", "ha2"].map((n, i) => ({
+      connection: { host: n, password: "p" },
+      name: `${n}.domain.local`,
+      publicAddress: `10.1.1.${100 + i}`,
+      crossoverAddress: `192.168.1.${100 + i}`,
+    })),
+    authKey: "SecretKey123!!!",
   },
   XenDomU: {
     name: "test",
@@ -68,5 +84,23 @@ describe("serialized providers", () => {
   it.each(kinds)("%s works after deserialization in a fresh process", async (kind) => {
     const result = checkInFreshProcess(await serialized(kind), validInputs[kind]) as { failures: unknown[]; inputs: Record<string, unknown> };
     expect([result.failures, JSON.stringify(result.inputs).includes('"port":22')]).toEqual([[], true]);
+  });
+});
+
+describe("a create cut short", () => {
+  it("keeps the serialized provider in the properties the engine records", async () => {
+    const { implementation } = await import("../../provider/runtime");
+    const { PartialCreateError } = await import("../../provider/lifecycle");
+    const lifecycle = require("../../provider/lvm/volume-group").volumeGroupLifecycle;
+    const original = lifecycle.create;
+    lifecycle.create = async () => {
+      throw new PartialCreateError("vg", { name: "vg" }, new Error("cut short"));
+    };
+    try {
+      const error = await implementation("VolumeGroup").create({ __provider: "serialized", name: "vg" }).catch((e: unknown) => e);
+      expect((error as { properties: Record<string, unknown> }).properties).toEqual({ name: "vg", __provider: "serialized" });
+    } finally {
+      lifecycle.create = original;
+    }
   });
 });
