@@ -3,6 +3,7 @@ const tsJest = ["ts-jest", { tsconfig: "test/tsconfig.json" }];
 const common = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
 module.exports = {
   globalSetup: "<rootDir>/test/support/global-setup.js",
+  testSequencer: "<rootDir>/test/support/lab-sequencer.js",
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { ...common, displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"] },
