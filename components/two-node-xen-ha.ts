@@ -116,13 +116,13 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
     const groups = plan.nodes.map(
       (n, i) => new VolumeGroup(`${name}-${n.name}-vg`, { connection: n.connection, name: plan.volumeGroupName, devices: n.volumeGroupDevices }, { parent: this, dependsOn: networks[i] }),
     );
-    const volume = (i: number, lvName: string, size: pulumi.Input<string>, deps: pulumi.Resource[] = []) =>
+    const volume = (i: number, lvName: string, size: pulumi.Input<string>, deps: pulumi.Resource[] = [], zeroOnCreate = false) =>
       new LogicalVolume(
         `${name}-${plan.nodes[i]!.name}-${lvName}`,
-        { connection: plan.nodes[i]!.connection, volumeGroup: plan.volumeGroupName, name: lvName, size },
+        { connection: plan.nodes[i]!.connection, volumeGroup: plan.volumeGroupName, name: lvName, size, zeroOnCreate },
         { parent: this, dependsOn: [groups[i]!, ...deps] },
       );
-    const metaVolumes = plan.nodes.map((_n, i) => volume(i, "meta", plan.metaVolumeSize));
+    const metaVolumes = plan.nodes.map((_n, i) => volume(i, "meta", plan.metaVolumeSize, [], true));
     const trust = new XenMigrationTrust(`${name}-migration`, { hosts: pulumi.output(plan.xenHosts) }, { parent: this, dependsOn: networks });
 
     const domains: pulumi.Resource[] = [];
@@ -147,7 +147,7 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
     name: string,
     plan: ClusterPlan,
     vm: VmPlan,
-    volume: (i: number, lvName: string, size: pulumi.Input<string>, deps?: pulumi.Resource[]) => LogicalVolume,
+    volume: (i: number, lvName: string, size: pulumi.Input<string>, deps?: pulumi.Resource[], zeroOnCreate?: boolean) => LogicalVolume,
     metaVolumes: LogicalVolume[],
     networks: NodeNetwork[],
     trust: XenMigrationTrust,

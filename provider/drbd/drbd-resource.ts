@@ -93,7 +93,7 @@ function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
   return node;
 }
 
-async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> {
+async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touchedHosts: false }): Promise<void> {
   const probes = await statuses(r, nodes);
   await Promise.all(nodes.map((n) => checkPreconditions(n, probes[n.spec.hostname]!)));
   for (const n of nodes) await validateConfig(r, n);
@@ -107,6 +107,7 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<void> 
     const decision = planInitialSync(r, {}, { metadataCreatedOn: fresh, sourceContent });
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
+  done.touchedHosts = true;
   for (const n of nodes) await installConfig(r, n);
   for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
   for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
@@ -156,10 +157,12 @@ export const drbdResourceLifecycle: Lifecycle = {
     const r = drbdResourceSchema.parse(raw);
     const nodes = await connectNodes(r);
     const id = `${r.name}@${r.nodes.map((n) => describeHost(n.connection)).join(",")}`;
+    const done = { touchedHosts: false };
     try {
-      await bringUp(r, nodes);
+      await bringUp(r, nodes, done);
     } catch (err) {
-      if (err instanceof RefusedError) throw err;
+      // Refused before anything was written: nothing to track. Otherwise keep it in the state.
+      if (!done.touchedHosts) throw err;
       // Something may be installed or up on the nodes: keep it in the state so nothing is orphaned.
       throw new PartialCreateError(id, outputs(r, nodes, await statuses(r, nodes).catch(() => ({}))), err);
     }

@@ -64,3 +64,8 @@ export function buildExtendLogicalVolumeCommand(volumeGroup: string, name: strin
 export function buildRemoveLogicalVolumeCommand(volumeGroup: string, name: string): Shell {
   return sh`lvremove --yes -- ${`${volumeGroup}/${name}`}`;
 }
+
+/** Writes zeros over the whole volume (the kernel's zero-out, no data through the shell). */
+export function buildZeroVolumeCommand(path: string): Shell {
+  return sh`blkdiscard --zeroout ${path}`;
+}

@@ -6,7 +6,7 @@ import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
 import type { ConnectionInput } from "../ssh/connection";
 import { describeHost } from "../ssh/connection";
-import { buildCreateLogicalVolumeCommand, buildExtendLogicalVolumeCommand, buildRemoveLogicalVolumeCommand } from "./commands";
+import { buildCreateLogicalVolumeCommand, buildExtendLogicalVolumeCommand, buildRemoveLogicalVolumeCommand, buildZeroVolumeCommand } from "./commands";
 import { logicalVolumeSchema, type LogicalVolumeInputs } from "./schema";
 import { DEFAULT_EXTENT_BYTES, formatBytes, parseSize, roundUpToExtent } from "./size";
 import { surveyLvm, type LvmSurvey } from "./survey";
@@ -20,6 +20,8 @@ export interface LogicalVolumeArgs {
   name: pulumi.Input<string>;
   /** Size in binary units as `lvcreate -L` takes it ("5G", "384M") or bytes. Growing is online; shrinking is refused. */
   size: pulumi.Input<string | number>;
+  /** Zero the whole volume when it is created here (for DRBD's meta-data volume). Default false. */
+  zeroOnCreate?: pulumi.Input<boolean>;
 }
 
 /** An LVM logical volume. An existing volume of the same name is adopted, never recreated. */
@@ -55,7 +57,7 @@ const sizeRule: Classifier = (before, after) => {
 const spec = {
   typeName: "LogicalVolume",
   schema: logicalVolumeSchema,
-  rules: { connection: connectionRule, volumeGroup: "replace", name: "replace", size: sizeRule },
+  rules: { connection: connectionRule, volumeGroup: "replace", name: "replace", size: sizeRule, zeroOnCreate: "update" },
   validateChange: (olds: LogicalVolumeInputs, news: LogicalVolumeInputs) => {
     const before = parseSize(olds.size) ?? 0;
     const after = parseSize(news.size) ?? 0;
@@ -106,7 +108,10 @@ export const logicalVolumeLifecycle: Lifecycle = {
     const existing = find(survey, inputs);
     const wanted = roundUpToExtent(parseSize(inputs.size) ?? 0, extentOf(survey, inputs));
     if (existing) await grow(host, inputs, survey);
-    else await host.exec(buildCreateLogicalVolumeCommand(inputs.volumeGroup, inputs.name, wanted), { hint: "vgs shows the free space (VFree) of the volume group" });
+    else {
+      await host.exec(buildCreateLogicalVolumeCommand(inputs.volumeGroup, inputs.name, wanted), { hint: "vgs shows the free space (VFree) of the volume group" });
+      if (inputs.zeroOnCreate) await host.exec(buildZeroVolumeCommand(`/dev/${inputs.volumeGroup}/${inputs.name}`), { timeoutMs: 60 * 60_000 });
+    }
     survey = await surveyLvm(host);
     return {
       id: `${describeHost(inputs.connection)}/${inputs.volumeGroup}/${inputs.name}`,

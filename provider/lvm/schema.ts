@@ -39,5 +39,11 @@ export const logicalVolumeSchema = z.object({
   name: logicalVolumeName,
   /** Size: "5G", "384M" (binary units, as `lvcreate -L`) or bytes. Growing is done online; shrinking is refused. */
   size,
+  /**
+   * Zero the whole volume when this resource creates it (never an adopted one). For DRBD's
+   * meta-data volume: a volume made on reused extents can hold a removed resource's meta-data,
+   * which DRBD would take for live meta-data. Default false.
+   */
+  zeroOnCreate: z.boolean().default(false),
 });
 export type LogicalVolumeInputs = z.output<typeof logicalVolumeSchema>;

@@ -27,7 +27,7 @@ function program() {
     const connection = labConnectionInput(node, { pin: true });
     const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
     for (const [name, size] of Object.entries({ "test-disk": "256M", "test-swap": "64M", extra: "64M", meta: "384M" })) {
-      (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size }, { dependsOn: vg }));
+      (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size, zeroOnCreate: name === "meta" }, { dependsOn: vg }));
     }
   }
   if (!desired.drbd) return Promise.resolve({});
