@@ -2,18 +2,15 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildStartJobCommand, parseJobStatus, renderInterfacesApplyScript, type InterfacesApplyPlan } from "../../provider/network/apply";
 import {
   buildNtpServiceScript,
-  buildStartJobCommand,
   ensureLoopModule,
-  parseJobStatus,
   renderHosts,
-  renderInterfacesApplyScript,
   renderInterfacesDropIn,
   renderLoopOptions,
   renderNtpConfig,
   takeOverInterfaces,
-  type InterfacesApplyPlan,
 } from "../../provider/network/render";
 import { nodeNetworkSchema, type NodeNetworkInputArgs } from "../../provider/network/schema";
 
@@ -161,7 +158,7 @@ describe("time synchronisation", () => {
 
 describe("the interfaces apply job", () => {
   /** Runs the job in dash with stand-ins for ifupdown and ip that record what they were asked. */
-  function runJob(plan: Omit<InterfacesApplyPlan, "jobId" | "files">, options: { confirm: boolean; failIfup?: string; upBefore?: string[] }) {
+  function runJob(plan: Omit<InterfacesApplyPlan, "jobId" | "files">, options: { confirm: boolean; failIfup?: string; upBefore?: string[]; handSet?: Record<string, string> }) {
     const dir = mkdtempSync(join(tmpdir(), "netjob-"));
     const bin = join(dir, "bin");
     mkdirSync(bin);
@@ -173,7 +170,9 @@ describe("the interfaces apply job", () => {
     stub("ifquery", `case " ${(options.upBefore ?? []).join(" ")} " in *" $2 "*) exit 0;; esac\nexit 1`);
     stub("ifdown", "exit 0");
     stub("ifup", options.failIfup ? `[ "$1" = ${options.failIfup} ] && exit 1\nexit 0` : "exit 0");
-    stub("ip", "exit 0");
+    // Addresses set outside ifupdown (`ip addr add` by hand), as `ip -4 -o addr show dev NIC` lists them.
+    const handSet = Object.entries(options.handSet ?? {}).map(([nic, a]) => `[ "$6" = ${nic} ] && [ "$4" = show ] && echo "3: ${nic}    inet ${a} scope global ${nic}"`);
+    stub("ip", `${handSet.join("\n")}\nexit 0`);
     const live = join(dir, "interfaces.d-pulumi-xen-ha");
     const staged = join(dir, "staged");
     writeFileSync(live, "old\n");
@@ -200,7 +199,20 @@ describe("the interfaces apply job", () => {
     const run = runJob(plan, { confirm: true, upBefore: ["eth0"] });
     expect([run.status, run.calls, run.live, run.created]).toEqual([
       "confirmed",
-      ["ifquery --state eth0", "ifdown --force eth0", "ip -4 addr flush dev eth0", "ifup xenbr0", "ifup eth1"],
+      [
+        "ifquery --state eth0",
+        "ifdown --force eth0",
+        "ip -4 -o addr show dev eth0",
+        "ip -4 addr flush dev eth0",
+        "ifquery --state xenbr0",
+        "ip -4 -o addr show dev xenbr0",
+        "ip -4 addr flush dev xenbr0",
+        "ifup xenbr0",
+        "ifquery --state eth1",
+        "ip -4 -o addr show dev eth1",
+        "ip -4 addr flush dev eth1",
+        "ifup eth1",
+      ],
       "new\n",
       true,
     ]);
@@ -213,6 +225,15 @@ describe("the interfaces apply job", () => {
       "old\n",
       false,
       ["ifquery --state eth1", "ifdown --force eth1", "ifquery --state xenbr0", "ifdown --force xenbr0", "ifup eth0"],
+    ]);
+  });
+
+  it("clears an address set by hand from a NIC it brings up, so ifup does not fail on it, and puts it back on rollback", () => {
+    const run = runJob({ takeDown: [], flush: ["eth0"], bringUp: ["xenbr0", "eth1"], confirmSeconds: 1 }, { confirm: false, handSet: { eth1: "192.168.1.100/24" } });
+    expect([run.status, run.calls.includes("ip -4 addr flush dev eth1"), run.calls.slice(-2)]).toEqual([
+      "rolled-back: not confirmed within 1 s",
+      true,
+      ["ip link set eth1 up", "ip addr replace 192.168.1.100/24 dev eth1"],
     ]);
   });
 

@@ -4,16 +4,18 @@ import { parseInputs, UNKNOWN } from "../../provider/inputs";
 import { paths, renderHostname, renderHosts, renderInterfacesDropIn, renderNtpConfig, ensureLoopModule, renderLoopOptions } from "../../provider/network/render";
 import {
   buildNetworkProbeScript,
-  checkConnectionAddressKept,
-  checkManagementAddressChange,
   networkDrift,
-  nodeNetworkRules,
   observedAddresses,
   parseNetworkProbe,
+  type NetworkProbe,
+} from "../../provider/network/probe";
+import {
+  checkConnectionAddressKept,
+  checkManagementAddressChange,
+  nodeNetworkRules,
   parseStanzas,
   planInterfacesApply,
   validateNodeNetworkChange,
-  type NetworkProbe,
 } from "../../provider/network/rules";
 import { nodeNetworkSchema, type NodeNetworkInputArgs } from "../../provider/network/schema";
 
@@ -202,6 +204,10 @@ describe("the network probe", () => {
       { device: "eth2", address: "10.0.2.15" },
       { device: "xenbr0", address: "10.1.1.100" },
     ]);
+  });
+
+  it("reads the node's own address that the provider's SSH session arrived at", () => {
+    expect(parseNetworkProbe("session\t10.0.2.2 46226 10.0.2.15 22\n").sessionAddress).toBe("10.0.2.15");
   });
 
   it("reports no drift on a converged node", () => {
