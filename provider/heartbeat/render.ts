@@ -123,6 +123,17 @@ export function buildAutoLinksScript(c: HeartbeatClusterInputs): Shell {
 }
 
 /**
+ * Removes the home links of every DomU (symlinks only, as above) and then the groups' directories
+ * when nothing else is left in them.
+ */
+export function buildRemoveAutoLinksScript(c: HeartbeatClusterInputs): Shell {
+  return joinLines([
+    buildAutoLinksScript({ ...c, domains: [] }),
+    ...c.resourceGroups.map((g) => sh`rmdir --ignore-fail-on-non-empty ${g.autoDirectory}`),
+  ]);
+}
+
+/**
  * Takes the stock xendomains out of boot and shutdown: Heartbeat starts and moves the guests now.
  * Stopping it runs its stop action on every DomU, so an active one is stopped only while no DomU
  * runs; otherwise it stays active and the probe reports it.

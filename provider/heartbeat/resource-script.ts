@@ -85,21 +85,29 @@ for_each_domain() {
 
 runs_here() { "$TOOLSTACK" list "$1" >/dev/null 2>&1; }
 
-# Prints running, absent or unknown: whether the peer dom0 runs the DomU, asked over the crossover
-# link first, then over the public one.
+# Addresses of the peer that gave no answer during this run: a dead peer costs one timeout per
+# address, not one per DomU.
+SILENT=""
+
+# Sets where to running, absent or unknown: whether the peer dom0 runs the DomU, asked over the
+# crossover link first, then over the public one. Not run in a subshell, so SILENT is kept.
 peer_runs() {
   for address in $PEER_ADDRESSES; do
+    case " $SILENT " in *" $address "*) continue ;; esac
     answer=$(timeout "$CHECK_TIMEOUT" $SSH "$address" "$TOOLSTACK" list "$1" 2>&1)
     rc=$?
-    if [ "$rc" -eq 0 ]; then echo running; return; fi
+    if [ "$rc" -eq 0 ]; then where=running; return; fi
     # 255 is ssh's own failure (unreachable, refused), 124 timeout's: no answer came back.
-    [ "$rc" -eq 255 ] || [ "$rc" -eq 124 ] && continue
+    if [ "$rc" -eq 255 ] || [ "$rc" -eq 124 ]; then
+      SILENT="$SILENT $address"
+      continue
+    fi
     case "$answer" in
-      *"invalid domain identifier"* | *"does not exist"*) echo absent; return ;;
+      *"invalid domain identifier"* | *"does not exist"*) where=absent; return ;;
     esac
     log "the peer at $address could not say whether $1 runs there: $answer"
   done
-  echo unknown
+  where=unknown
 }
 
 # The DRBD resources of a config's drbd: disks (block-drbd's 'drbd:RES,xvda,w').
@@ -128,7 +136,7 @@ drbd_connected() {
 # declared it: with Heartbeat on both links that takes both links failing. If both fail while the
 # peer lives, nothing here can tell, and only fencing could: that risk remains.
 may_start() {
-  where=$(peer_runs "$1")
+  peer_runs "$1"
   if [ "$where" = running ]; then
     log "not starting $1: it runs on the peer"
     return 1
@@ -180,8 +188,13 @@ start_one() {
 }
 
 # Fails only when no DomU of the group runs here at the end: Heartbeat then gives the group up,
-# and one guest that cannot start does not take its group's other guests down with it.
+# and one guest that cannot start does not take its group's other guests down with it. A released
+# group starts nothing: Heartbeat is being stopped on both nodes and must not move guests.
 start() {
+  if [ "$ON_STOP" = leave ]; then
+    log "not starting the group's DomUs: the group is released from Heartbeat"
+    return 0
+  fi
   total=0
   here=0
   for_each_domain start_one

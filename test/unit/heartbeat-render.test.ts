@@ -7,6 +7,7 @@ import {
   buildAutoLinksScript,
   buildDisableStockXendomainsScript,
   buildInstallAndReloadScript,
+  buildRemoveAutoLinksScript,
   heartbeatFiles,
   heartbeatTime,
   renderAuthkeys,
@@ -125,6 +126,18 @@ describe("the home links", () => {
         writeFileSync(join(ha1, "README"), "mine\n");
       }),
     ).toEqual([["README"], ["test -> /etc/xen/test.cfg"]]);
+  });
+
+  it("on delete, removes the links and the directories they leave empty, but not a file put there by hand", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hbunlink-"));
+    const [ha1, ha2] = [join(dir, "HA1"), join(dir, "HA2")];
+    mkdirSync(ha1);
+    mkdirSync(ha2);
+    symlinkSync("/etc/xen/test.cfg", join(ha1, "test"));
+    writeFileSync(join(ha2, "README"), "mine\n");
+    const c = heartbeatClusterSchema.parse({ ...seedArgs, resourceGroups: [{ name: "xendomainsHA1", autoDirectory: ha1 }, { name: "xendomainsHA2", autoDirectory: ha2 }] });
+    execFileSync("sh", ["-c", buildRemoveAutoLinksScript(c).text]);
+    expect([existsSync(ha1), readdirSync(ha2)]).toEqual([false, ["README"]]);
   });
 });
 

@@ -115,6 +115,14 @@ describe("the resource script's start", () => {
     expect([r.code, n.here(), r.log]).toEqual([1, [], expect.stringContaining("not starting test: it runs on the peer")]);
   });
 
+  it("asks a dead peer's addresses once per run, not once per DomU", () => {
+    const n = node();
+    symlinkSync(join(n.dir, "test.cfg"), join(n.auto, "web"));
+    for (const res of ["test-disk", "test-swap"]) n.set(`cstate.${res}`, "WFConnection\n");
+    const r = n.run("start");
+    expect(r.calls.filter((c) => c.startsWith("ssh"))).toEqual(["ssh 192.168.1.101 xl list test", "ssh 10.1.1.101 xl list test"]);
+  });
+
   it("asks over the public link when the crossover link does not answer", () => {
     const n = node();
     n.set("peer.10.1.1.101", "running");
@@ -212,6 +220,15 @@ describe("the resource script's stop", () => {
     writeFileSync(script, renderResourceScript(cluster(n.auto), 0, 0, { release: true }));
     const r = spawnSync("sh", [script, "stop"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state }, encoding: "utf8" });
     expect([r.status, n.here()]).toEqual([0, ["test"]]);
+  });
+
+  it("in release mode the peer's takeover starts nothing either", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    const script = join(n.dir, "release");
+    writeFileSync(script, renderResourceScript(cluster(n.auto), 0, 0, { release: true }));
+    const r = spawnSync("sh", [script, "start"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state }, encoding: "utf8" });
+    expect([r.status, n.here()]).toEqual([0, []]);
   });
 });
 

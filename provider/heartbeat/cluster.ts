@@ -1,0 +1,149 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ArgsOf } from "../args";
+import { RefusedError } from "../errors";
+import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { providerFor } from "../shim";
+import { describeHost } from "../ssh/connection";
+import {
+  awaitMembership,
+  connectNode,
+  connectNodes,
+  installAndReload,
+  installNode,
+  probe,
+  probeBoth,
+  releaseAndRemove,
+  startBoth,
+  viewOf,
+  type ClusterNode,
+  type NodeDrift,
+  type Reports,
+} from "./nodes";
+import { heartbeatPaths } from "./render";
+import { checkNodes, heartbeatClusterRules, planAuthKeyRotation } from "./rules";
+import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs } from "./schema";
+import type { GroupPlacement } from "./status";
+
+/** Inputs of the two-node Heartbeat cluster, with the seed's values as defaults (see the schema's field docs). */
+export type HeartbeatClusterArgs = ArgsOf<HeartbeatClusterInputArgs>;
+
+/**
+ * Heartbeat in v1 mode on both nodes, as the seed sets it up: the same authkeys (mode 0600, the
+ * key a Pulumi secret), ha.cf and haresources on both, one resource group per node with its
+ * resource script, one link per DomU in /etc/xen/auto/HA1 or HA2 deciding its home, the stock
+ * xendomains kept from starting guests at boot, and Heartbeat running on both nodes.
+ *
+ * Changes are rewritten on both nodes and reread by the running daemons (a new key is brought in
+ * in steps so the nodes never disagree). Deleting stops Heartbeat on both nodes and removes its
+ * files, leaving every DomU running where it is.
+ */
+export class HeartbeatCluster extends pulumi.dynamic.Resource {
+  /** Which node holds which group, and where each group's DomUs run, as last read. */
+  declare readonly groups: pulumi.Output<GroupPlacement[]>;
+  /** Where a node differed from the inputs when last read; the next up corrects it. */
+  declare readonly drift: pulumi.Output<NodeDrift[]>;
+  /** The authkeys key number in use (it alternates between 1 and 2 as the key changes). */
+  declare readonly authKeyIndex: pulumi.Output<number>;
+  /** The host keys the two nodes presented, in `nodes` order. */
+  declare readonly observedHostKeys: pulumi.Output<string[]>;
+
+  constructor(name: string, args: HeartbeatClusterArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      providerFor("HeartbeatCluster"),
+      name,
+      { ...args, authKey: pulumi.secret(args.authKey), groups: undefined, drift: undefined, authKeyIndex: undefined, observedHostKeys: undefined },
+      { ...opts, additionalSecretOutputs: ["nodes", "authKey"] },
+      "xenha",
+      "HeartbeatCluster",
+    );
+  }
+}
+
+const spec = {
+  typeName: "HeartbeatCluster",
+  schema: heartbeatClusterSchema,
+  rules: {
+    ...heartbeatClusterRules,
+    // What read found changed behind our back is put right on the next up.
+    drift: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
+  },
+} as const;
+
+function recordedKeys(props: Props): (string | undefined)[] {
+  return Array.isArray(props.observedHostKeys) ? (props.observedHostKeys as (string | undefined)[]) : [];
+}
+
+function authKeyIndexOf(props: Props): number {
+  return typeof props.authKeyIndex === "number" ? props.authKeyIndex : 1;
+}
+
+function outputs(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], reports: Reports, authKeyIndex: number): Props {
+  return { ...c, ...viewOf(c, reports, authKeyIndex), authKeyIndex, observedHostKeys: nodes.map((n) => n.host.hostKey) };
+}
+
+function refuseUnfitNodes(c: HeartbeatClusterInputs, reports: Parameters<typeof checkNodes>[1]): void {
+  const failures = checkNodes(c, reports);
+  if (failures.length > 0) throw new RefusedError(`HeartbeatCluster: ${failures.map((f) => `${f.property}: ${f.reason}`).join("\n")}`);
+}
+
+/** Moves both nodes from the current key to the new one, one step on both nodes at a time. */
+async function rotateKey(before: HeartbeatClusterInputs, c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], index: number): Promise<number> {
+  const rotation = planAuthKeyRotation({ index, method: before.authMethod, secret: before.authKey }, { method: c.authMethod, secret: c.authKey });
+  for (const step of rotation.steps) {
+    await Promise.all(nodes.map((n) => installAndReload(n, [{ path: heartbeatPaths.authkeys, content: step, mode: "0600" }])));
+    await awaitMembership(c, nodes);
+  }
+  return rotation.index;
+}
+
+export const heartbeatClusterLifecycle: Lifecycle = {
+  check: async (olds, news) => checkWith(spec, olds, news),
+  diff: async (_id, olds, news) => diffWith(spec, olds, news),
+
+  async create(raw) {
+    const c = heartbeatClusterSchema.parse(raw);
+    const nodes = await connectNodes(c);
+    const before = await probeBoth(c, nodes);
+    refuseUnfitNodes(c, before);
+    const id = `heartbeat@${c.nodes.map((n) => describeHost(n.connection)).join(",")}`;
+    try {
+      await Promise.all(nodes.map((n) => installNode(c, n, before[n.index], 1)));
+      await startBoth(nodes);
+      return { id, outs: outputs(c, nodes, await awaitMembership(c, nodes), 1) };
+    } catch (err) {
+      const now = await probeBoth(c, nodes).catch((): Reports => [undefined, undefined]);
+      throw new PartialCreateError(id, outputs(c, nodes, now, 1), err);
+    }
+  },
+
+  async read(id, props) {
+    const c = heartbeatClusterSchema.parse(props);
+    const index = authKeyIndexOf(props);
+    // A node that cannot be reached is reported as such; the other one still is.
+    const nodes = await Promise.all(([0, 1] as const).map((i) => connectNode(c, i, recordedKeys(props)[i]).catch(() => undefined)));
+    const reports = (await Promise.all(nodes.map((n) => (n ? probe(c, n).catch(() => undefined) : undefined)))) as Reports;
+    const gone = reports.every((r) => r && !r.heartbeatRunning && Object.values(r.files).every((f) => f === null));
+    if (gone) return {};
+    const keys = nodes.map((n, i) => n?.host.hostKey ?? recordedKeys(props)[i]);
+    return { id, props: { ...props, ...viewOf(c, reports, index), observedHostKeys: keys } };
+  },
+
+  async update(_id, olds, news) {
+    const before = heartbeatClusterSchema.parse(olds);
+    const c = heartbeatClusterSchema.parse(news);
+    const nodes = await connectNodes(c, recordedKeys(olds));
+    refuseUnfitNodes(c, await probeBoth(c, nodes));
+    let index = authKeyIndexOf(olds);
+    if (before.authKey !== c.authKey || before.authMethod !== c.authMethod) index = await rotateKey(before, c, nodes, index);
+    const reports = await probeBoth(c, nodes);
+    await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
+    await startBoth(nodes);
+    return { outs: { ...olds, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
+  },
+
+  async delete(_id, props) {
+    const c = heartbeatClusterSchema.parse(props);
+    const nodes = await connectNodes(c, recordedKeys(props));
+    await releaseAndRemove(c, nodes, authKeyIndexOf(props));
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * HeartbeatCluster's steps on one node or on both: reading them, writing their files, starting
+ * and stopping Heartbeat, and waiting until the two see each other.
+ */
+import { pollUntil } from "../poll";
+import { hostOf, type Host } from "../ssh";
+import { migrationSshCommand } from "../xen/migration";
+import {
+  buildAutoLinksScript,
+  buildDisableStockXendomainsScript,
+  buildInstallAndReloadScript,
+  buildRemoveAutoLinksScript,
+  buildStartHeartbeatScript,
+  buildStopHeartbeatScript,
+  heartbeatFiles,
+  heartbeatPaths,
+  type HeartbeatFile,
+} from "./render";
+import type { ResourceScriptOptions } from "./resource-script";
+import { sha256Of, heartbeatDrift } from "./rules";
+import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
+import { buildHeartbeatProbeScript, groupPlacement, managedPaths, parseHeartbeatProbe, type GroupPlacement, type HeartbeatNodeReport } from "./status";
+
+export interface ClusterNode {
+  index: NodeIndex;
+  name: string;
+  host: Host;
+}
+
+export type Reports = [HeartbeatNodeReport | undefined, HeartbeatNodeReport | undefined];
+
+/** How the resource scripts reach the peer dom0: the migration SSH set up between the dom0s. */
+export function scriptOptions(authKeyIndex: number, release = false): ResourceScriptOptions & { authKeyIndex: number } {
+  return { sshCommand: migrationSshCommand().text, authKeyIndex, ...(release ? { release } : {}) };
+}
+
+/** One node, held to its pinned host key or the one recorded in state. */
+export async function connectNode(c: HeartbeatClusterInputs, index: NodeIndex, recordedKey?: string): Promise<ClusterNode> {
+  const host = await hostOf(c.nodes[index].connection, recordedKey ? { observedHostKey: recordedKey } : {});
+  return { index, name: c.nodes[index].name, host };
+}
+
+/** Both nodes, each held to its pinned host key or the one recorded in state (`observedHostKeys`). */
+export async function connectNodes(c: HeartbeatClusterInputs, recorded: readonly (string | undefined)[] = []): Promise<[ClusterNode, ClusterNode]> {
+  return Promise.all([connectNode(c, 0, recorded[0]), connectNode(c, 1, recorded[1])]);
+}
+
+export async function probe(c: HeartbeatClusterInputs, node: ClusterNode): Promise<HeartbeatNodeReport> {
+  return parseHeartbeatProbe(await node.host.output(buildHeartbeatProbeScript(c), { timeoutMs: 120_000 }));
+}
+
+export async function probeBoth(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[]): Promise<[HeartbeatNodeReport, HeartbeatNodeReport]> {
+  const [a, b] = await Promise.all(nodes.map((n) => probe(c, n)));
+  return [a!, b!];
+}
+
+function unchanged(file: HeartbeatFile, report: HeartbeatNodeReport | undefined): boolean {
+  const seen = report?.files[file.path];
+  return !!seen && seen.sha256 === sha256Of(file.content) && seen.mode === file.mode;
+}
+
+/**
+ * Installs files Heartbeat reads at start (ha.cf, authkeys) beside the live ones, then moves them
+ * in and has a running Heartbeat reread them. Contents travel over stdin: a secret never reaches
+ * a command line.
+ */
+export async function installAndReload(node: ClusterNode, files: readonly Pick<HeartbeatFile, "path" | "content" | "mode">[]): Promise<void> {
+  if (files.length === 0) return;
+  const staged = files.map((f) => ({ ...f, staged: f.path.replace(/\/([^/]+)$/, "/.$1.pulumi-new") }));
+  for (const f of staged) await node.host.writeFile(f.staged, f.content, { mode: f.mode });
+  await node.host.exec(buildInstallAndReloadScript(staged.map((f) => ({ staged: f.staged, live: f.path }))), {
+    hint: "heartbeat -r rereads ha.cf and authkeys; /var/log/ha-debug or the journal says why it refused them",
+  });
+}
+
+const RELOADED: readonly string[] = [heartbeatPaths.haCf, heartbeatPaths.authkeys];
+
+/**
+ * Brings one node's files, home links and the stock xendomains to the inputs, from what its last
+ * report showed. Files Heartbeat only reads when it acts (haresources at start, the resource
+ * scripts at each event) are written in place; ha.cf and authkeys are reloaded.
+ */
+export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, report: HeartbeatNodeReport | undefined, authKeyIndex: number): Promise<void> {
+  const files = heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)).filter((f) => !unchanged(f, report));
+  for (const f of files.filter((f) => !RELOADED.includes(f.path))) await node.host.writeFile(f.path, f.content, { mode: f.mode });
+  await installAndReload(node, files.filter((f) => RELOADED.includes(f.path)));
+  await node.host.exec(buildAutoLinksScript(c));
+  await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
+}
+
+export async function startBoth(nodes: readonly ClusterNode[]): Promise<void> {
+  // Both at once: each waits initdead for the other.
+  await Promise.all(nodes.map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
+}
+
+/**
+ * Takes Heartbeat off both nodes without moving a guest: the resource scripts are first replaced
+ * by released ones (whose start and stop leave the DomUs where they are), so neither the stopping
+ * node's stop nor the peer's takeover touches a guest. Then the files and home links go.
+ */
+export async function releaseAndRemove(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], authKeyIndex: number): Promise<void> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      const scripts = heartbeatFiles(c, n.index, scriptOptions(authKeyIndex, true)).filter((f) => f.mode === "0755");
+      for (const f of scripts) await n.host.writeFile(f.path, f.content, { mode: f.mode });
+    }),
+  );
+  await Promise.all(nodes.map((n) => n.host.exec(buildStopHeartbeatScript(), { timeoutMs: 10 * 60_000 })));
+  await Promise.all(
+    nodes.map(async (n) => {
+      await n.host.removeFiles(managedPaths(c));
+      await n.host.exec(buildRemoveAutoLinksScript(c));
+    }),
+  );
+}
+
+/** Both nodes run Heartbeat, each sees the other active, and neither is handing a group over. */
+export function converged(c: HeartbeatClusterInputs, reports: readonly HeartbeatNodeReport[]): boolean {
+  return reports.every(
+    (r) => r.heartbeatRunning && r.resources !== "transition" && r.resources !== "unknown" && c.nodes.every((n) => r.nodeStatus[n.name] === "active"),
+  );
+}
+
+export function describeReports(reports: readonly HeartbeatNodeReport[]): string {
+  return reports
+    .map((r) => `${r.nodeName}: ${r.heartbeatRunning ? `running, holds ${r.resources}, sees ${Object.entries(r.nodeStatus).map(([n, s]) => `${n} ${s}`).join(", ")}` : "stopped"}`)
+    .join("; ");
+}
+
+/** Waits until both nodes run Heartbeat and see each other (Heartbeat waits up to initdead for its peer). */
+export function awaitMembership(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[]): Promise<[HeartbeatNodeReport, HeartbeatNodeReport]> {
+  return pollUntil(
+    () => probeBoth(c, nodes),
+    (reports) => converged(c, reports),
+    { timeoutMs: (c.initdead + c.deadtime + 120) * 1000, intervalMs: 2000, what: "Heartbeat to run on both nodes with each seeing the other active" },
+    describeReports,
+  );
+}
+
+export interface NodeDrift {
+  node: string;
+  property: string;
+  detail: string;
+}
+
+export interface ClusterView {
+  groups: GroupPlacement[];
+  drift: NodeDrift[];
+}
+
+/** What read reports: the group holders, and where each node differs from the inputs. */
+export function viewOf(c: HeartbeatClusterInputs, reports: Reports, authKeyIndex: number): ClusterView {
+  const drift = ([0, 1] as const).flatMap((i): NodeDrift[] => {
+    const report = reports[i];
+    if (!report) return [{ node: c.nodes[i].name, property: "nodes", detail: "could not be read" }];
+    return heartbeatDrift(c, i, report, scriptOptions(authKeyIndex)).map((d) => ({ node: c.nodes[i].name, ...d }));
+  });
+  return { groups: groupPlacement(c, reports), drift };
+}
