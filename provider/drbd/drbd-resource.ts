@@ -103,8 +103,11 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
   if ("refused" in plan) throw new RefusedError(plan.refused);
   // Meta-data that has never been UpToDate is as fresh as meta-data made now (a create cut short).
   const fresh = [...plan.createOn, ...Object.entries(metadata).filter(([, m]) => m.found && m.gi.justCreated).map(([h]) => h)];
-  if (sourceContent?.holdsData) {
-    const decision = planInitialSync(r, {}, { metadataCreatedOn: fresh, sourceContent });
+  if (sourceContent) {
+    // Ask now what the first sync of a new pair would decide, so a refusal comes before any write.
+    const newPair: DrbdNodeStatus = { connection: "Connected", role: "Secondary", peerRole: "Secondary", disk: "Inconsistent", peerDisk: "Inconsistent" };
+    const hostnames = nodes.map((n) => n.spec.hostname);
+    const decision = planInitialSync(r, Object.fromEntries(hostnames.map((h) => [h, newPair])), { metadataCreatedOn: hostnames, sourceContent });
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
   done.touchedHosts = true;
