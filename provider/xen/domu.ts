@@ -189,7 +189,10 @@ export const xenDomULifecycle: Lifecycle = {
     if (where.where === "several") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? "listed on several hosts");
     let pending = pendingOf(olds);
     const runningOn = where.where === "one" && (where.presence === "running" || where.presence === "migrating") ? where.host : undefined;
-    if (inputs.state === "running" && runningOn === undefined) {
+    // A guest found running elsewhere while the state says it was stopped was started by someone
+    // else: starting ours is refused like any start, never turned into a migration of theirs.
+    const wasStopped = olds.state === "stopped";
+    if (inputs.state === "running" && (runningOn === undefined || (wasStopped && runningOn !== inputs.runOn))) {
       const refusal = startRefusal(inputs, views, inputs.runOn);
       if (refusal) throw new RefusedError(refusal);
     }

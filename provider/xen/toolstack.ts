@@ -4,7 +4,7 @@
  */
 import { literal, script, sh, type Shell } from "../shell";
 import { SURVEY_MARKER } from "./list";
-import { buildSendSaveImageCommand, MIGRATION_KEY_PATH, migrationSshCommand, saveImagePath } from "./migration";
+import { buildSendSaveImageCommand, MIGRATION_KEY_PATH, migrationSshCommand, SAVE_DIR, saveImagePath } from "./migration";
 
 /** `timeout`'s exit code when the time ran out: the guest did not finish shutting down. */
 export const SHUTDOWN_TIMED_OUT = 124;
@@ -75,7 +75,7 @@ export const xl: Toolstack = {
     const file = saveImagePath(name);
     return {
       steps: [
-        { on: "source", command: sh`xl save ${name} ${file}`, description: `suspend ${name} to ${file}` },
+        { on: "source", command: script(sh`mkdir -p ${SAVE_DIR}`, sh`xl save ${name} ${file}`), description: `suspend ${name} to ${file}` },
         { on: "source", command: buildSendSaveImageCommand(name, target.address), description: "copy the image over the crossover link" },
         { on: "target", command: sh`xl restore ${file}`, description: `resume ${name} from the image` },
       ],

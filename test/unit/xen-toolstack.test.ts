@@ -26,7 +26,7 @@ describe("xl command lines", () => {
 
   it("moves without live migration by save, copy over the crossover link, restore", () => {
     expect(xl.nonLiveMove("test", target).steps.map((s) => [s.on, s.command.text])).toEqual([
-      ["source", "xl save test /var/lib/xen/save/test.save"],
+      ["source", "set -eu\nmkdir -p /var/lib/xen/save\nxl save test /var/lib/xen/save/test.save"],
       [
         "source",
         "ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/root/.ssh/xen-ha-known_hosts -o ConnectTimeout=15 -i /root/.ssh/xen-ha-migration ha2X 'receive-save test' < /var/lib/xen/save/test.save",
