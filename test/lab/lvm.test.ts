@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { LogicalVolume, VolumeGroup } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
-import { labConnection, labRun, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labConnection, labRun, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -47,6 +47,15 @@ async function lvSizes(node: LabNodeName): Promise<Record<string, number>> {
   const json = await labRun(node, "lvs --reportformat json --units b --nosuffix -o lv_name,lv_size vg 2>/dev/null || echo '{}'");
   const rows = (JSON.parse(json).report?.[0]?.lv ?? []) as { lv_name: string; lv_size: string }[];
   return Object.fromEntries(rows.map((r) => [r.lv_name, Number(r.lv_size)]));
+}
+
+/** Keeps a volume open from a process that outlives the SSH session, and waits until LVM sees it open. */
+async function holdOpen(node: LabNodeName, volume: string, tag: string): Promise<void> {
+  await labRun(node, `setsid nohup bash -c 'exec 3</dev/vg/${volume}; exec -a ${tag} sleep 900' </dev/null >/dev/null 2>&1 &`);
+  await waitFor(async () => (await labRun(node, `lvs --noheadings -o lv_attr vg/${volume}`)).trim()[5] === "o" || undefined, {
+    timeoutMs: 30_000,
+    what: `vg/${volume} to be open`,
+  });
 }
 
 const checksum = (node: LabNodeName, device: string, mib: number) =>
@@ -123,7 +132,7 @@ describeWithEngine("LVM on the lab through the engine", () => {
     const device = "/dev/vg/test-disk";
     await labRun("ha1", `dd if=/dev/urandom of=${device} bs=1M count=64 status=none && sync`);
     const before = await checksum("ha1", device, 64);
-    await labRun("ha1", `nohup sh -c 'exec 3<${device}; exec -a hold-test-disk sleep 900' >/dev/null 2>&1 &`);
+    await holdOpen("ha1", "test-disk", "hold-test-disk");
     const up = await stack.up();
     expect([changesOnly(up.changes), (await lvSizes("ha1"))["test-disk"], await checksum("ha1", device, 64)]).toEqual([
       { update: 2 },
@@ -134,7 +143,7 @@ describeWithEngine("LVM on the lab through the engine", () => {
 
   it("refuses to delete a volume that is open, and keeps it", async () => {
     await labRun("ha1", "pkill -f '[h]old-test-disk' || true");
-    await labRun("ha1", `nohup sh -c 'exec 3</dev/vg/test-swap; exec -a hold-test-swap sleep 900' >/dev/null 2>&1 &`);
+    await holdOpen("ha1", "test-swap", "hold-test-swap");
     delete desired.volumes["test-swap"];
     const failure = await stack.up().then(
       () => "up succeeded",
