@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { heartbeatClusterSchema } from "../../provider/heartbeat/schema";
 import { buildHeartbeatProbeScript, groupPlacement, parseHeartbeatProbe } from "../../provider/heartbeat/status";
@@ -34,6 +35,49 @@ describe("the Heartbeat probe", () => {
   it("reads a bare node: no files, Heartbeat stopped, no watchdog", () => {
     const bare = parseHeartbeatProbe(fixture("probe-bare-lab-node.txt"));
     expect([bare.files["/etc/ha.d/ha.cf"], bare.heartbeatRunning, bare.resources, bare.watchdogPresent]).toEqual([null, false, "unknown", false]);
+  });
+});
+
+describe("the Heartbeat probe on the lab", () => {
+  const ha1Lab = parseHeartbeatProbe(fixture("probe-ha1-lab-empty-groups.txt"));
+  const ha2Lab = parseHeartbeatProbe(fixture("probe-ha2-lab-empty-groups.txt"));
+
+  it("reads a running cluster as captured: both nodes active on both links, authkeys 0600", () => {
+    expect([ha1Lab.nodeStatus, ha1Lab.heartbeatLinks.map((l) => `${l.node} ${l.link} ${l.status}`), ha1Lab.files["/etc/ha.d/authkeys"]?.mode]).toEqual([
+      { "ha1.domain.local": "active", "ha2.domain.local": "active" },
+      ["ha1.domain.local eth1 up", "ha1.domain.local xenbr0 up", "ha2.domain.local eth1 up", "ha2.domain.local xenbr0 up"],
+      "0600",
+    ]);
+  });
+
+  it("with empty groups, each node holds its own", () => {
+    const lab = heartbeatClusterSchema.parse({ ...seedArgs, domains: [] });
+    expect(groupPlacement(lab, [ha1Lab, ha2Lab]).map((g) => [g.group, g.heldBy])).toEqual([
+      ["xendomainsHA1", ["ha1.domain.local"]],
+      ["xendomainsHA2", ["ha2.domain.local"]],
+    ]);
+  });
+
+  it("turns cl_status's real answers (tab-indented link lists) into link lines", () => {
+    // cl_status answers from a capture on ha1; the other tools answer as on a node with no DomU.
+    const answers = fixture("cl_status-ha1.txt");
+    const dir = mkdtempSync(join(tmpdir(), "hbprobe-"));
+    mkdirSync(join(dir, "bin"));
+    const stub = (name: string, body: string) => {
+      writeFileSync(join(dir, "bin", name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, "bin", name), 0o755);
+    };
+    writeFileSync(join(dir, "answers"), answers);
+    stub("cl_status", `awk -v q="## cl_status $*" '$0 == q { on = 1; next } /^## / { on = 0 } on && !/^rc=/' "${join(dir, "answers")}"`);
+    stub("uname", "echo ha1.domain.local");
+    stub("systemctl", "echo inactive");
+    stub("xl", 'echo "Name ID Mem VCPUs State Time(s)"; echo "Domain-0 0 768 1 r----- 1.0"');
+    const lab = heartbeatClusterSchema.parse({ ...seedArgs, domains: [], watchdog: null });
+    const out = execFileSync("sh", ["-c", buildHeartbeatProbeScript(lab).text], { env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin` }, encoding: "utf8" });
+    expect(parseHeartbeatProbe(out).heartbeatLinks.filter((l) => l.node === "ha2.domain.local")).toEqual([
+      { node: "ha2.domain.local", link: "eth1", status: "up" },
+      { node: "ha2.domain.local", link: "xenbr0", status: "up" },
+    ]);
   });
 });
 

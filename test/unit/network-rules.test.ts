@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { diffInputs } from "../../provider/diff";
 import { parseInputs, UNKNOWN } from "../../provider/inputs";
 import { paths, renderHostname, renderHosts, renderInterfacesDropIn, renderNtpConfig, ensureLoopModule, renderLoopOptions } from "../../provider/network/render";
@@ -6,6 +8,7 @@ import {
   buildNetworkProbeScript,
   networkDrift,
   observedAddresses,
+  parseLinks,
   parseNetworkProbe,
   type NetworkProbe,
 } from "../../provider/network/probe";
@@ -29,14 +32,10 @@ const args: NodeNetworkInputArgs = {
 const ha1 = nodeNetworkSchema.parse(args);
 const withPublic = (address: string, extra: object = {}) => nodeNetworkSchema.parse({ ...args, ...extra, public: { address } });
 
-/** `ip -j -d addr show` on a configured lab node (iproute2 6.1), trimmed to the fields we read and a few beside them. */
-const ipJson = JSON.stringify([
-  { ifindex: 1, ifname: "lo", flags: ["LOOPBACK", "UP", "LOWER_UP"], mtu: 65536, operstate: "UNKNOWN", addr_info: [{ family: "inet", local: "127.0.0.1", prefixlen: 8, scope: "host", label: "lo" }, { family: "inet6", local: "::1", prefixlen: 128, scope: "host" }] },
-  { ifindex: 2, ifname: "eth0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, master: "xenbr0", operstate: "UP", linkinfo: { info_slave_kind: "bridge", info_slave_data: { state: "forwarding" } }, addr_info: [{ family: "inet6", local: "fe80::5054:ff:fea0:106", prefixlen: 64, scope: "link" }] },
-  { ifindex: 3, ifname: "eth1", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", addr_info: [{ family: "inet", local: "192.168.1.100", prefixlen: 24, broadcast: "192.168.1.255", scope: "global", label: "eth1" }] },
-  { ifindex: 4, ifname: "eth2", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", addr_info: [{ family: "inet", local: "10.0.2.15", prefixlen: 24, scope: "global", label: "eth2" }] },
-  { ifindex: 5, ifname: "xenbr0", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, operstate: "UP", linkinfo: { info_kind: "bridge", info_data: { forward_delay: 0, stp_state: 0 } }, addr_info: [{ family: "inet", local: "10.1.1.100", prefixlen: 24, broadcast: "10.1.1.255", scope: "global", label: "xenbr0" }] },
-]);
+const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", "network", name), "utf8");
+
+/** `ip -j -d addr show` on a lab node NodeNetwork configured (iproute2 6.1), as captured. */
+const ipJson = fixture("ip-addr-ha1-configured.json").trim();
 
 const labMain = "source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n";
 
@@ -204,6 +203,20 @@ describe("the network probe", () => {
       { device: "eth2", address: "10.0.2.15" },
       { device: "xenbr0", address: "10.1.1.100" },
     ]);
+  });
+
+  it("on a bare lab node as captured, nothing carries the seed's addresses yet, so both links drift", () => {
+    const bare = { ...converged, links: parseLinks(fixture("ip-addr-ha1-bare.json")) };
+    expect([observedAddresses(bare.links).map((a) => a.device), networkDrift(ha1, bare).map((d) => d.detail)]).toEqual([
+      ["lo", "eth2"],
+      ["xenbr0 is not up with 10.1.1.100", "eth0 is not a port of xenbr0", "eth1 is not up with 192.168.1.100"],
+    ]);
+  });
+
+  it("a lab node converged by NodeNetwork, as its probe was captured, shows no drift and names the session's address", () => {
+    const captured = parseNetworkProbe(fixture("probe-ha1-converged.txt"));
+    const lab = nodeNetworkSchema.parse({ ...args, connection: { host: "127.0.0.1", port: 2221, privateKey: "key" } });
+    expect([networkDrift(lab, captured), captured.sessionAddress]).toEqual([[], "10.0.2.15"]);
   });
 
   it("reads the node's own address that the provider's SSH session arrived at", () => {
