@@ -10,6 +10,8 @@ import { renderResourceScript } from "../../provider/heartbeat/resource-script";
 import { heartbeatClusterSchema, type HeartbeatClusterInputArgs } from "../../provider/heartbeat/schema";
 
 const connection = { host: "127.0.0.1", privateKey: "key" };
+/** xl's and drbdadm's own words, as captured on the lab. */
+const FIXTURES = join(__dirname, "fixtures", "heartbeat");
 
 function cluster(autoDirectory: string, overrides: Partial<HeartbeatClusterInputArgs> = {}) {
   return heartbeatClusterSchema.parse({
@@ -31,7 +33,7 @@ const STUBS: Record<string, string> = {
   // Running domains are lines of $S/here; a migration or a create moves them as $S/* say.
   xl: `echo "xl $*" >>"$S/calls"
 case "$1" in
-  list) grep -qx "$2" "$S/here" 2>/dev/null && exit 0; echo "$2 is an invalid domain identifier (rc=-6)" >&2; exit 1 ;;
+  list) grep -qx "$2" "$S/here" 2>/dev/null && exit 0; sed "s/^nosuch /$2 /" "$F/xl-list-not-found.txt" >&2; exit 1 ;;
   create) n=$(basename "$2" .cfg); [ -e "$S/create-fails" ] && exit 1; echo "$n" >>"$S/here" ;;
   migrate) [ -e "$S/migrate-fails" ] && exit 1; n=$5; grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
   shutdown|destroy) n=$(eval echo \\$$#); grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
@@ -41,11 +43,12 @@ esac`,
 echo "ssh $*" >>"$S/calls"
 case "$(cat "$S/peer.$1" 2>/dev/null || echo down)" in
   running) exit 0 ;;
-  absent) echo "$4 is an invalid domain identifier (rc=-6)" >&2; exit 1 ;;
+  absent) sed "s/^nosuch /$4 /" "$F/xl-list-not-found.txt" >&2; exit 1 ;;
   *) echo "ssh: connect to host $1 port 22: No route to host" >&2; exit 255 ;;
 esac`,
   // Roles and cstate per resource; after $S/settle-after sleeps they turn into the .later values.
   drbdadm: `slept=$(wc -l <"$S/sleeps" 2>/dev/null || echo 0)
+[ -e "$S/no-resources" ] && { cat "$F/drbdadm-role-no-resources.txt" >&2; exit 1; }
 f="$S/$1.$2"
 if [ -e "$f.later" ] && [ "$slept" -ge "$(cat "$S/settle-after")" ]; then f="$f.later"; fi
 cat "$f" 2>/dev/null || { [ "$1" = role ] && echo Secondary/Secondary || echo Connected; }`,
@@ -88,7 +91,7 @@ function node(): Node {
       writeFileSync(script, renderResourceScript(cluster(auto, overrides), 0, 0));
       chmodSync(script, 0o755);
       writeFileSync(join(state, "calls"), "");
-      const r = spawnSync("sh", [script, action], { env: { PATH: `${bin}:/usr/bin:/bin`, S: state }, encoding: "utf8" });
+      const r = spawnSync("sh", [script, action], { env: { PATH: `${bin}:/usr/bin:/bin`, S: state, F: FIXTURES }, encoding: "utf8" });
       return { code: r.status ?? -1, stdout: r.stdout, log: read("log"), calls: read("calls").trim().split("\n").filter(Boolean) };
     },
     set(file, content) {
@@ -106,6 +109,13 @@ describe("the resource script's start", () => {
     n.set("peer.192.168.1.101", "absent");
     const r = n.run("start");
     expect([r.code, n.here()]).toEqual([0, ["test"]]);
+  });
+
+  it("takes xl's not-found answer from the peer as a clear no", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    const r = n.run("start");
+    expect([r.log.includes("could not say"), r.log.includes("does not answer"), r.calls.filter((c) => c.startsWith("ssh"))]).toEqual([false, false, ["ssh 192.168.1.101 xl list test"]]);
   });
 
   it("refuses a DomU that still runs on the peer, and says why", () => {
@@ -163,6 +173,13 @@ describe("the resource script's start", () => {
     expect([r.code, r.log]).toEqual([0, expect.stringContaining("DRBD is connected to it as Secondary for test-disk test-swap")]);
   });
 
+  it("starts when this node's DRBD knows none of the DomU's resources: the peer cannot hold them through it", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "absent");
+    n.set("no-resources", "");
+    expect([n.run("start").code, n.here()]).toEqual([0, ["test"]]);
+  });
+
   it("ignores drbd: disks in comments", () => {
     const n = node();
     n.set("role.old-disk", "Secondary/Primary\n");
@@ -218,7 +235,7 @@ describe("the resource script's stop", () => {
     n.set("here", "test\n");
     const script = join(n.dir, "release");
     writeFileSync(script, renderResourceScript(cluster(n.auto), 0, 0, { release: true }));
-    const r = spawnSync("sh", [script, "stop"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state }, encoding: "utf8" });
+    const r = spawnSync("sh", [script, "stop"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state, F: FIXTURES }, encoding: "utf8" });
     expect([r.status, n.here()]).toEqual([0, ["test"]]);
   });
 
@@ -227,7 +244,7 @@ describe("the resource script's stop", () => {
     n.set("peer.192.168.1.101", "absent");
     const script = join(n.dir, "release");
     writeFileSync(script, renderResourceScript(cluster(n.auto), 0, 0, { release: true }));
-    const r = spawnSync("sh", [script, "start"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state }, encoding: "utf8" });
+    const r = spawnSync("sh", [script, "start"], { env: { PATH: `${n.dir}/bin:/usr/bin:/bin`, S: n.state, F: FIXTURES }, encoding: "utf8" });
     expect([r.status, n.here()]).toEqual([0, []]);
   });
 });
