@@ -11,6 +11,7 @@ import {
   buildCreateMetadataScript,
   buildDownCommand,
   buildForcePrimaryCommand,
+  buildPrimaryCommand,
   buildResizeCommand,
   buildSecondaryCommand,
   buildSkipInitialSyncCommand,
@@ -202,7 +203,15 @@ export const drbdResourceLifecycle: Lifecycle = {
       if (short.length > 0) {
         throw new RefusedError(`${r.name}: grow the backing volume on ${short.join(" and ")} to ${formatBytes(wanted)} first (LogicalVolume size), then run up again.`);
       }
-      await nodes[0]!.host.exec(buildResizeCommand(r.name), { hint: "both backing volumes must have grown first (LogicalVolume size on both nodes)" });
+      // DRBD 8.4 resizes only through a Primary: the node running the DomU, else one promoted for the moment.
+      const primary = nodes.find((n) => probes[n.spec.hostname]?.status.role === "Primary");
+      const through = primary ?? nodes[0]!;
+      if (!primary) await through.host.exec(buildPrimaryCommand(r.name));
+      try {
+        await through.host.exec(buildResizeCommand(r.name), { hint: "both backing volumes must have grown first (LogicalVolume size on both nodes)" });
+      } finally {
+        if (!primary) await through.host.exec(buildSecondaryCommand(r.name));
+      }
     }
     return { outs: { ...olds, ...outputs(r, nodes, await statuses(r, nodes)) } };
   },
