@@ -16,7 +16,8 @@ jest.setTimeout(LAB_TIMEOUT_MS);
 const peerOf = (node: LabNodeName): LabNodeName => (node === "ha1" ? "ha2" : "ha1");
 const fqdn = (node: LabNodeName) => `${node}.domain.local`;
 const secret = `hb-${randomBytes(12).toString("hex")}`;
-const desired = { deadtime: 10 };
+const nextSecret = `hb-${randomBytes(12).toString("hex")}`;
+const desired = { deadtime: 10, authKey: secret };
 
 function program() {
   const lab = labConnection();
@@ -39,7 +40,7 @@ function program() {
   const cluster = new HeartbeatCluster(
     "cluster",
     // A plain string on purpose: the resource itself must keep the key secret.
-    { nodes: [member("ha1"), member("ha2")], authKey: secret, watchdog: null, deadtime: desired.deadtime },
+    { nodes: [member("ha1"), member("ha2")], authKey: desired.authKey, watchdog: null, deadtime: desired.deadtime },
     { dependsOn: networks },
   );
   return Promise.resolve({ groups: cluster.groups });
@@ -172,6 +173,26 @@ describeWithEngine("HeartbeatCluster on the lab through the engine", () => {
     }
     const live = await Promise.all(LAB_NODES.map(async (node) => (await labRun(node, "cl_status hbparameter -p deadtime")).trim()));
     expect([changesOnly(up.changes), live, await Promise.all(LAB_NODES.map(daemonStart))]).toEqual([{ update: 1 }, ["12", "12"], before]);
+  });
+
+  it("brings a new key in on both nodes without them ever losing each other", async () => {
+    desired.authKey = nextSecret;
+    // Watches ha1's view of ha2 during the change: one "dead" would mean the nodes disagreed on the key.
+    const stop = "/run/pulumi-xen-ha-test-watch-stop";
+    const watch = labExec("ha1", `rm -f ${stop}; while [ ! -e ${stop} ]; do cl_status nodestatus ha2.domain.local; sleep 1; done; rm -f ${stop}`, { timeoutMs: 900_000 });
+    const started = Date.now();
+    const up = await stack.up().finally(() => labRun("ha1", `touch ${stop}`));
+    report(`authkeys changed on both nodes in three steps: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const views = new Set((await watch).stdout.trim().split("\n"));
+    const keys = await Promise.all(LAB_NODES.map((node) => labRun(node, "cat /etc/ha.d/authkeys")));
+    expect([changesOnly(up.changes), keys[0] === keys[1], keys[0]?.includes(nextSecret), keys[0]?.includes(secret), [...views], stack.readStateFile().includes(nextSecret)]).toEqual([
+      { update: 1 },
+      true,
+      true,
+      false,
+      ["active"],
+      false,
+    ]);
   });
 
   it("destroy stops Heartbeat on both nodes and removes its files", async () => {
