@@ -206,21 +206,19 @@ export const xenToolsImageLifecycle: Lifecycle = {
     let survey = await surveyLvm(host);
     let config = await host.readFile(generatedConfigPath(inputs.name));
     const action = await preflight(inputs, host, survey, config);
-    if (action === "install") {
-      try {
-        await install(inputs, host);
-      } catch (err) {
-        survey = await surveyLvm(host);
-        if (volumesOf(inputs, survey).length > 0) {
-          throw new PartialCreateError(id, { ...inputs, volumes: volumesOf(inputs, survey), generatedConfigPath: generatedConfigPath(inputs.name), observedHostKey: host.hostKey }, err);
-        }
-        throw err;
-      }
+    if (action === "adopt") return { id, outs: { ...outputsOf(inputs, host, survey, config!), adopted: true } };
+    try {
+      await install(inputs, host);
       survey = await surveyLvm(host);
       config = await host.readFile(generatedConfigPath(inputs.name));
+      if (config === undefined) throw new Error(`${host.name}: xen-create-image succeeded but wrote no ${generatedConfigPath(inputs.name)}`);
+      return { id, outs: { ...outputsOf(inputs, host, survey, config), adopted: false } };
+    } catch (err) {
+      // Whatever xen-create-image left behind is recorded, so a destroy (or the next up) deals with it.
+      survey = await surveyLvm(host).catch(() => survey);
+      if (volumesOf(inputs, survey).length === 0) throw err;
+      throw new PartialCreateError(id, { ...inputs, volumes: volumesOf(inputs, survey), generatedConfigPath: generatedConfigPath(inputs.name), observedHostKey: host.hostKey }, err);
     }
-    if (config === undefined) throw new Error(`${host.name}: xen-create-image succeeded but wrote no ${generatedConfigPath(inputs.name)}`);
-    return { id, outs: { ...outputsOf(inputs, host, survey, config), adopted: action === "adopt" } };
   },
 
   async read(id, props) {

@@ -129,7 +129,9 @@ export function renderXenToolsConfig(guest: XenToolsGuest): string {
     ...setting("mirror", guest.mirror),
     ...setting("kernel", guest.kernel),
     ...setting("initrd", guest.initrd),
-    `pygrub = ${guest.pygrub ? 1 : 0}`,
+    // Only ever "pygrub = 1": xen-tools' template tests defined($pygrub), so "pygrub = 0" would
+    // drop the kernel from the generated config and leave a stray "0" line in it.
+    ...(guest.pygrub ? ["pygrub = 1"] : []),
     // Starting the guest is the DomU's to do, after checking the peer; so is the dom0's /etc/hosts.
     "boot = 0",
     "nohosts = 1",

@@ -33,7 +33,6 @@ describe("xen-tools.conf", () => {
         "broadcast = 10.1.1.255",
         "mac = 00:16:3e:1f:86:d0",
         "arch = amd64",
-        "pygrub = 0",
         "boot = 0",
         "nohosts = 1",
         "output = /var/lib/xen-ha/xen-tools",
@@ -41,6 +40,10 @@ describe("xen-tools.conf", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("says nothing of pygrub unless it is wanted: xen-tools' template only asks whether it is defined", () => {
+    expect([renderXenToolsConfig(guest()).includes("pygrub"), renderXenToolsConfig(guest({ pygrub: true })).includes("\npygrub = 1\n")]).toEqual([false, true]);
   });
 
   it("writes noswap for a guest without swap", () => {
