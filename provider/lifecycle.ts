@@ -47,8 +47,8 @@ export class PartialCreateError extends Error {
   }
 }
 
-/** How changes to a connection are applied: another host is another resource; the rest is bookkeeping. */
-export const connectionRule: Classifier = nested({
+/** How each field of a connection is changed: another host is another resource; the rest is bookkeeping. */
+export const connectionFieldRules = {
   host: "replace",
   port: "update",
   user: "update",
@@ -58,7 +58,9 @@ export const connectionRule: Classifier = nested({
   hostKey: "update",
   sudo: "update",
   dialTimeoutSeconds: "update",
-});
+} as const satisfies DiffRules;
+
+export const connectionRule: Classifier = nested(connectionFieldRules);
 
 export interface Spec<S extends z.ZodType> {
   /** Resource type name, for messages. */

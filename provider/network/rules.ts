@@ -3,6 +3,7 @@
  * would cut the provider off, and which interfaces an apply has to bounce.
  */
 import { nested, type DiffRules } from "../diff";
+import { connectionFieldRules } from "../lifecycle";
 import type { InputFailure } from "../errors";
 import type { InterfacesApplyPlan } from "./apply";
 import type { ObservedAddress } from "./probe";
@@ -15,17 +16,7 @@ import { ownNames, type NodeNetworkInputs } from "./schema";
  * applied before the provider reconnects at the new one.
  */
 export const nodeNetworkRules: DiffRules = {
-  connection: nested({
-    host: "update",
-    port: "update",
-    user: "update",
-    privateKey: "update",
-    privateKeyPassword: "update",
-    password: "update",
-    hostKey: "update",
-    sudo: "update",
-    dialTimeoutSeconds: "update",
-  }),
+  connection: nested({ ...connectionFieldRules, host: "update" }),
   hostname: "update",
   shortName: "update",
   public: "update",
