@@ -16,8 +16,9 @@ interface Desired {
   /** An extra resource that must be refused: skipInitialSync on a volume holding data. */
   refusedExtra: boolean;
   keepTestDisk: boolean;
+  testDiskSize: string;
 }
-const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, keepTestDisk: true };
+const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, keepTestDisk: true, testDiskSize: "256M" };
 const hostnames: Record<LabNodeName, string> = { ha1: "", ha2: "" };
 
 function program() {
@@ -26,7 +27,7 @@ function program() {
   for (const node of LAB_NODES) {
     const connection = labConnectionInput(node, { pin: true });
     const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
-    for (const [name, size] of Object.entries({ "test-disk": "256M", "test-swap": "64M", extra: "64M", meta: "384M" })) {
+    for (const [name, size] of Object.entries({ "test-disk": desired.testDiskSize, "test-swap": "64M", extra: "64M", meta: "384M" })) {
       (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size, zeroOnCreate: name === "meta" }, { dependsOn: vg }));
     }
   }
@@ -56,7 +57,7 @@ function program() {
     );
   };
   const out: Record<string, unknown> = {};
-  if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0).status;
+  if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0, { size: desired.testDiskSize }).status;
   out.testSwap = resource("test-swap", 2, 1, { skipInitialSync: true }).status;
   if (desired.refusedExtra) resource("extra", 3, 2, { skipInitialSync: true });
   return Promise.resolve(out);
@@ -144,6 +145,17 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     const up = await stack.up();
     const shown = await labRun("ha2", "drbdsetup show test-disk");
     expect([changesOnly(preview.changes), changesOnly(up.changes), /max-buffers\s+4096/.test(shown)]).toEqual([{ update: 2 }, { update: 2 }, true]);
+  });
+
+  it("grows the replicated device online when both backing volumes grow", async () => {
+    desired.testDiskSize = "320M";
+    const up = await stack.up();
+    const sizes = await Promise.all(LAB_NODES.map((n) => labRun(n, "echo $(( $(cat /sys/block/drbd1/size) * 512 ))")));
+    expect([changesOnly(up.changes), sizes.map((s) => Number(s.trim())), await sha("ha2", "/dev/vg/test-disk", 16)]).toEqual([
+      { update: 3 },
+      [320 * 1024 * 1024, 320 * 1024 * 1024],
+      await sha("ha1", "/dev/vg/test-disk", 16),
+    ]);
   });
 
   it("refuses to delete a resource that is Primary, and keeps it up", async () => {
