@@ -142,11 +142,26 @@ export async function stopGuest(inputs: XenDomUInputs, views: Views): Promise<vo
           okExitCodes: [SHUTDOWN_TIMED_OUT],
           timeoutMs: (inputs.shutdownTimeoutSeconds + 60) * 1000,
         });
-        if (shutdown.exitCode === 0) return;
+        // A guest that shut down can stay listed for a moment while its backends are torn down.
+        if (shutdown.exitCode === 0 && (await gone(view, toolstack, inputs.name, 30_000))) return;
       }
-      await view.host.exec(toolstack.destroy(inputs.name), { timeoutMs: 120_000 });
+      await view.host.exec(toolstack.destroy(inputs.name), { timeoutMs: 120_000, okExitCodes: [1] });
+      if (!(await gone(view, toolstack, inputs.name, 120_000))) {
+        throw new Error(`${inputs.name} is still listed on ${name} after shutdown and destroy; look at xl list there (a backend that does not let go of a disk keeps it) and run the command again.`);
+      }
     }),
   );
+}
+
+/** Waits for the domain to leave the host's list; false when it is still there at the deadline. */
+async function gone(view: HostView, toolstack: Toolstack, name: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = await view.host.exec(toolstack.listOne(name), { okExitCodes: [1], timeoutMs: 60_000 });
+    if (listed.exitCode !== 0) return true;
+    if (Date.now() + 2000 > deadline) return false;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 /** The move a change of host makes, decided from both hosts' fresh facts; refused moves throw. */

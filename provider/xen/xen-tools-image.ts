@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
+import { changed } from "../diff";
 import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { buildRemoveLogicalVolumeCommand } from "../lvm/commands";
 import { surveyLvm, type LvmSurvey } from "../lvm/survey";
@@ -117,8 +118,10 @@ export class XenToolsImage extends pulumi.dynamic.Resource {
       providerFor("XenToolsImage"),
       name,
       {
-        ...args,
+        // `kernel` is an input and an output (the one the generated config boots): its placeholder
+        // goes first, so a kernel given as input is kept.
         kernel: undefined,
+        ...args,
         ramdisk: undefined,
         root: undefined,
         extra: undefined,
@@ -138,7 +141,14 @@ export class XenToolsImage extends pulumi.dynamic.Resource {
 const spec = {
   typeName: "XenToolsImage",
   schema: xenToolsImageSchema,
-  rules: { connection: connectionRule, name: "replace", ...Object.fromEntries(INSTALL_TIME_SETTINGS.map((k) => [k, "replace" as const])), timeoutSeconds: "update" },
+  rules: {
+    connection: connectionRule,
+    name: "replace",
+    ...Object.fromEntries(INSTALL_TIME_SETTINGS.map((k) => [k, "replace" as const])),
+    // The recorded kernel is the one xen-create-image used, xen-tools' default when none was given.
+    kernel: (before: unknown, after: unknown) => (after !== undefined && changed(before, after) ? "replace" : undefined),
+    timeoutSeconds: "update",
+  },
   validateChange: validateImageChange,
 } as const;
 

@@ -141,3 +141,17 @@ describe("distributions.conf", () => {
     expect(after).toBe(fixture("distributions.conf").replace("bookworm     = debian pygrub", "bookworm     = debian"));
   });
 });
+
+describe("XenToolsImage diffs", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { xenToolsImageLifecycle } = require("../../provider/xen/xen-tools-image") as typeof import("../../provider/xen/xen-tools-image");
+  const recorded = { ...guest({ kernel: undefined }), kernel: "/boot/vmlinuz-6.1.0-28-amd64" };
+
+  it("a kernel left to xen-tools' default is no change against the one it used", async () => {
+    expect((await xenToolsImageLifecycle.diff("id", recorded, guest({ kernel: undefined }))).changes).toBe(false);
+  });
+
+  it("another kernel is a reinstall", async () => {
+    expect((await xenToolsImageLifecycle.diff("id", recorded, guest({ kernel: "/boot/vmlinuz-other" }))).replaces).toEqual(["kernel"]);
+  });
+});
