@@ -201,6 +201,14 @@ async function moveMeasured(stack: EngineStack, key: "pvh" | "pv", to: LabNodeNa
   return { up, before, after, data: data.trim(), marker };
 }
 
+/** What the state records for a guest: "state runOn". */
+async function recorded(stack: EngineStack, g: Guest): Promise<string> {
+  const deployment = await stack.exportState();
+  const resources = (deployment.deployment as { resources?: { urn: string; outputs?: Record<string, unknown> }[] }).resources ?? [];
+  const r = resources.find((x) => x.urn.endsWith(`XenDomU::${g.name}`));
+  return `${String(r?.outputs?.state)} ${String(r?.outputs?.runOn)}`;
+}
+
 // ---- fixtures: the bridge NodeNetwork would make, and leftovers of an interrupted run ----
 
 function bridgeScript(node: LabNodeName, up: boolean): string {
@@ -410,8 +418,23 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
       domid,
       first.boot,
     ]);
-    await labRun(peer, `xl destroy ${g.name}`);
+  });
+
+  it("refresh finds where the guest really runs, and the next up stops it there", async () => {
+    const g = GUESTS.pv;
+    const home = desired.pv.runOn;
+    const peer = other(home);
+    await stack.refresh();
+    const found = await recorded(stack, g);
+    const up = await stack.up();
     await waitFor(async () => (await drbdRole(peer, g.resource)) === "Secondary/Secondary", { timeoutMs: 60_000, what: `${g.resource} to be demoted on ${peer}` });
+    const guestSteps = up.steps.filter((s) => s.type.endsWith("XenDomU")).map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+    expect([found, guestSteps, await where(g), await recorded(stack, g)]).toEqual([
+      `running ${peer}`,
+      [`update ${g.name}`],
+      [],
+      `stopped ${home}`,
+    ]);
   });
 
   it("stopping leaves no domain, both disks Secondary, and the configs in place", async () => {
