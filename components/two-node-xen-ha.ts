@@ -174,7 +174,9 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
     } else {
       const { kernel, ramdisk, root, extra } = vm.install;
       boot = { kernel, ...(ramdisk ? { ramdisk } : {}), ...(root ? { root } : {}), ...(extra ? { extra } : {}) };
-      for (const r of vm.drbdResources) for (const i of [0, 1]) backing.push(volume(i, r.volume, r.size));
+      // These volumes skip DRBD's initial sync, so both copies must really be identical: zeroed, not
+      // whatever earlier volumes left on reused extents.
+      for (const r of vm.drbdResources) for (const i of [0, 1]) backing.push(volume(i, r.volume, r.size, [], true));
     }
     const drbd = vm.drbdResources.map(
       (r) =>

@@ -27,8 +27,10 @@ function program() {
   for (const node of LAB_NODES) {
     const connection = labConnectionInput(node, { pin: true });
     const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
+    // Extents are reused from earlier volumes: a volume meant to be new and empty is zeroed on creation.
     for (const [name, size] of Object.entries({ "test-disk": desired.testDiskSize, "test-swap": "64M", extra: "64M", meta: "384M" })) {
-      (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size, zeroOnCreate: name === "meta" }, { dependsOn: vg }));
+      const zeroOnCreate = name === "meta" || name === "test-swap";
+      (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size, zeroOnCreate }, { dependsOn: vg }));
     }
   }
   if (!desired.drbd) return Promise.resolve({});

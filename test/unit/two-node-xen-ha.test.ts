@@ -98,6 +98,12 @@ describe("TwoNodeXenHa", () => {
     ]);
   });
 
+  it("zeroes on creation the volumes whose sync is skipped, and only those and the meta volume", async () => {
+    const rs = await build([testVm, webVm]);
+    const zeroed = rs.filter((r) => r.type.endsWith(":LogicalVolume") && r.inputs.zeroOnCreate === true).map((r) => r.name).sort();
+    expect(zeroed).toEqual(["cluster-ha1-meta", "cluster-ha1-web-disk", "cluster-ha2-meta", "cluster-ha2-web-disk"]);
+  });
+
   it("gives Heartbeat each VM with its home node", async () => {
     const hb = (await build([testVm, webVm])).find((r) => r.name === "cluster-heartbeat")!;
     expect(hb.inputs.domains).toEqual([
