@@ -79,7 +79,7 @@ node_boot() {
   local -a pub cross
   read -r -a pub <<<"$(link_ports public "$node")"
   read -r -a cross <<<"$(link_ports crossover "$node")"
-  local dom0_cmdline="root=/dev/vda rw console=hvc0 net.ifnames=0 fsck.mode=skip systemd.hostname=$node xenhalab.node=$node xenhalab.index=$idx"
+  local dom0_cmdline="root=/dev/vda rw console=hvc0 net.ifnames=0 fsck.mode=skip xenhalab.node=$node xenhalab.index=$idx"
   local console="$LAB_RUN/$node.console.log"
   [ -f "$console" ] && mv "$console" "$console.old"
   rm -f "$LAB_RUN/$node.monitor"
