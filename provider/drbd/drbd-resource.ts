@@ -116,14 +116,16 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
   for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
   for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
 
+  const context = { metadataCreatedOn: fresh, ...(sourceContent ? { sourceContent } : {}) };
+  const decide = (p: Record<string, NodeProbe>) => planInitialSync(r, Object.fromEntries(Object.entries(p).map(([h, s]) => [h, s.status])), context);
+  // Poll on the decision itself: disk states seen mid-handshake would decide wrongly.
   const connected = await pollUntil(
     () => statuses(r, nodes),
-    (p) => Object.values(p).every((s) => s.status.connection !== "WFConnection" && s.status.connection !== "StandAlone" && s.status.connection !== "Unconfigured"),
+    (p) => decide(p).action !== "wait",
     { timeoutMs: CONNECT_TIMEOUT_MS, what: `${r.name} to connect over the crossover link` },
     (p) => Object.entries(p).map(([h, s]) => `${h}: ${describeStatus(s.status)}`).join("; "),
   );
-  const states = Object.fromEntries(Object.entries(connected).map(([h, p]) => [h, p.status]));
-  const sync = planInitialSync(r, states, { metadataCreatedOn: fresh, ...(sourceContent ? { sourceContent } : {}) });
+  const sync = decide(connected);
   if (sync.action === "refused") throw new RefusedError(sync.reason);
   if (sync.action === "force-primary") {
     const source = nodeNamed(nodes, sync.node);

@@ -9,7 +9,7 @@ import { connectionRule } from "../lifecycle";
 import { formatBytes, parseSize } from "../lvm/size";
 import { globalSettingsOf, renderGlobalCommon, renderResource } from "./render";
 import { parseRateKiB, syncRoles, type DrbdResourceInputs } from "./schema";
-import type { DrbdNodeStatus, MetadataProbe, VolumeContent } from "./status";
+import { isEstablished, type DrbdNodeStatus, type MetadataProbe, type VolumeContent } from "./status";
 
 /**
  * Per node: another host, another `on` name, device, backing disk or meta-data place is another
@@ -170,8 +170,10 @@ export function planInitialSync(
   const s = states[source.hostname];
   const t = states[target.hostname];
   if (!s || !t) return { action: "wait", reason: "no status from both nodes yet" };
-  if (s.connection !== "Connected" || t.connection !== "Connected") return { action: "wait", reason: `waiting for the nodes to connect (${s.connection}/${t.connection})` };
-  if (s.disk !== "Inconsistent" || t.disk !== "Inconsistent") return { action: "none", reason: `DRBD settles it: ${s.disk}/${t.disk}` };
+  if (!isEstablished(s.connection) || !isEstablished(t.connection)) return { action: "wait", reason: `waiting for the nodes to connect (${s.connection}/${t.connection})` };
+  if (s.connection !== "Connected" || t.connection !== "Connected" || s.disk !== "Inconsistent" || t.disk !== "Inconsistent") {
+    return { action: "none", reason: `DRBD settles it: ${s.connection}/${t.connection} ${s.disk}/${t.disk}` };
+  }
   if (!r.skipInitialSync) return { action: "force-primary", node: source.hostname };
   const fresh = r.nodes.every((n) => context.metadataCreatedOn.includes(n.hostname));
   if (!fresh) return { action: "refused", reason: `skipInitialSync needs meta-data created by this run on both nodes; set skipInitialSync to false to sync from ${source.hostname}` };

@@ -95,6 +95,15 @@ export function parseProcDrbd(text: string): ProcDrbd {
   return { ...(version ? { version } : {}), devices };
 }
 
+/**
+ * Whether the two nodes have finished their handshake: connected, or already in a resync, verify or
+ * congestion state that follows it. Before that (WFReportParams, WFBitMap*, WFSyncUUID, StartingSync*)
+ * the disk states are not yet the ones DRBD settles on.
+ */
+export function isEstablished(state: ConnectionState): boolean {
+  return state === "Connected" || isSyncing(state) || state === "VerifyS" || state === "VerifyT" || state === "Ahead" || state === "Behind";
+}
+
 export function isSyncing(state: ConnectionState): boolean {
   return state === "SyncSource" || state === "SyncTarget" || state === "PausedSyncS" || state === "PausedSyncT";
 }

@@ -15,10 +15,12 @@ interface Desired {
   maxBuffers: number;
   /** An extra resource that must be refused: skipInitialSync on a volume holding data. */
   refusedExtra: boolean;
+  /** A new resource with skipInitialSync on the zeroed "fresh" volume, at this meta index (3 is past the meta volume's end). */
+  freshIndex: number | undefined;
   keepTestDisk: boolean;
   testDiskSize: string;
 }
-const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, keepTestDisk: true, testDiskSize: "256M" };
+const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, freshIndex: undefined, keepTestDisk: true, testDiskSize: "256M" };
 const hostnames: Record<LabNodeName, string> = { ha1: "", ha2: "" };
 
 function program() {
@@ -28,8 +30,8 @@ function program() {
     const connection = labConnectionInput(node, { pin: true });
     const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
     // Extents are reused from earlier volumes: a volume meant to be new and empty is zeroed on creation.
-    for (const [name, size] of Object.entries({ "test-disk": desired.testDiskSize, "test-swap": "64M", extra: "64M", meta: "384M" })) {
-      const zeroOnCreate = name === "meta" || name === "test-swap";
+    for (const [name, size] of Object.entries({ "test-disk": desired.testDiskSize, "test-swap": "64M", extra: "64M", fresh: "64M", meta: "384M" })) {
+      const zeroOnCreate = name === "meta" || name === "test-swap" || name === "fresh";
       (volumes[name] ??= []).push(new LogicalVolume(`${node}-${name}`, { connection, volumeGroup: vg.name, name, size, zeroOnCreate }, { dependsOn: vg }));
     }
   }
@@ -62,6 +64,7 @@ function program() {
   if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0, { size: desired.testDiskSize }).status;
   out.testSwap = resource("test-swap", 2, 1, { skipInitialSync: true }).status;
   if (desired.refusedExtra) resource("extra", 3, 2, { skipInitialSync: true });
+  if (desired.freshIndex !== undefined) out.fresh = resource("fresh", 4, desired.freshIndex, { skipInitialSync: true }).status;
   return Promise.resolve(out);
 }
 
@@ -141,12 +144,34 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     expect([/skipInitialSync is only for new, empty volumes/.test(failure), probe.code]).toEqual([true, 1]);
   });
 
+  it("refuses a meta index past the end of the meta volume before anything runs, naming the size needed", async () => {
+    desired.freshIndex = 3;
+    const failure = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
+    desired.freshIndex = undefined;
+    const left = await Promise.all(LAB_NODES.map((n) => labExec(n, "test -e /etc/drbd.d/fresh.res || drbdsetup-84 show fresh >/dev/null 2>&1")));
+    expect([/meta-disk \/dev\/vg\/meta\[3\] needs a meta volume of at least 512 MiB/.test(failure), left.map((r) => r.code)]).toEqual([true, [1, 1]]);
+  });
+
+  it("brings a new, empty resource UpToDate on both nodes without a resync when skipInitialSync is set", async () => {
+    desired.freshIndex = 2;
+    const started = Date.now();
+    const up = await stack.up();
+    report(`DRBD create of 64 MiB with skipInitialSync: ${Math.round((Date.now() - started) / 1000)} s to UpToDate/UpToDate (the full sync above: see its line)`);
+    const resyncs = await Promise.all(LAB_NODES.map((n) => labRun(n, "dmesg | grep -c 'drbd4: Began resync' || true")));
+    expect([changesOnly(up.changes), await drbdState("ha1", "fresh"), await drbdState("ha2", "fresh"), resyncs.map((r) => r.trim())]).toEqual([
+      { create: 1 },
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      ["0", "0"],
+    ]);
+  });
+
   it("applies an option change online with adjust", async () => {
     desired.maxBuffers = 4096;
     const preview = await stack.preview();
     const up = await stack.up();
     const shown = await labRun("ha2", "drbdsetup show test-disk");
-    expect([changesOnly(preview.changes), changesOnly(up.changes), /max-buffers\s+4096/.test(shown)]).toEqual([{ update: 2 }, { update: 2 }, true]);
+    expect([changesOnly(preview.changes), changesOnly(up.changes), /max-buffers\s+4096/.test(shown)]).toEqual([{ update: 3 }, { update: 3 }, true]);
   });
 
   it("grows the replicated device online when both backing volumes grow", async () => {
@@ -177,6 +202,21 @@ describeWithEngine("DRBD on the lab through the engine", () => {
       expect.stringMatching(/^down/),
       1,
       0,
+    ]);
+  });
+
+  it("created again over the meta-data it left, it keeps that meta-data and the data: no create-md, no full sync", async () => {
+    const before = await sha("ha1", "/dev/vg/test-disk", 64);
+    const gi = () => Promise.all(LAB_NODES.map((n) => labRun(n, "drbdmeta 1 v08 /dev/vg/meta 0 get-gi </dev/null").then((s) => s.trim().split(":")[0])));
+    const uuids = await gi();
+    desired.keepTestDisk = true;
+    const up = await stack.up();
+    expect([changesOnly(up.changes), await drbdState("ha1", "test-disk"), await drbdState("ha2", "test-disk"), await gi(), await sha("ha2", "/dev/vg/test-disk", 64)]).toEqual([
+      { create: 1 },
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      "Secondary/Secondary Connected UpToDate/UpToDate",
+      uuids,
+      before,
     ]);
   });
 

@@ -162,6 +162,15 @@ describe("initial sync plan", () => {
     expect(planInitialSync(seed(), { ...fresh, [HA2]: state({ connection: "WFConnection" }) }, { metadataCreatedOn: both }).action).toBe("wait");
   });
 
+  it.each(["WFReportParams", "WFBitMapS", "WFSyncUUID", "StartingSyncS"] as const)("waits while the handshake is in %s", (connection) => {
+    expect(planInitialSync(seed(), { ...fresh, [HA1]: state({ connection, peerDisk: "DUnknown" }) }, { metadataCreatedOn: both }).action).toBe("wait");
+  });
+
+  it("leaves a resync that DRBD started itself to DRBD", () => {
+    const syncing = { [HA1]: state({ connection: "SyncSource", disk: "UpToDate" }), [HA2]: state({ connection: "SyncTarget", peerDisk: "UpToDate" }) };
+    expect(planInitialSync(seed(), syncing, { metadataCreatedOn: [HA2] }).action).toBe("none");
+  });
+
   it("leaves a pair with data to DRBD", () => {
     const synced = { [HA1]: state({ disk: "UpToDate", peerDisk: "UpToDate" }), [HA2]: state({ disk: "UpToDate", peerDisk: "UpToDate" }) };
     expect(planInitialSync(seed(), synced, { metadataCreatedOn: [] }).action).toBe("none");
