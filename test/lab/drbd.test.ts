@@ -148,7 +148,7 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     desired.freshIndex = 3;
     const failure = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
     desired.freshIndex = undefined;
-    const left = await Promise.all(LAB_NODES.map((n) => labExec(n, "test -e /etc/drbd.d/fresh.res || drbdsetup-84 show fresh >/dev/null 2>&1")));
+    const left = await Promise.all(LAB_NODES.map((n) => labExec(n, "test -e /etc/drbd.d/fresh.res || grep -q '^ *4:' /proc/drbd")));
     expect([/meta-disk \/dev\/vg\/meta\[3\] needs a meta volume of at least 512 MiB/.test(failure), left.map((r) => r.code)]).toEqual([true, [1, 1]]);
   });
 
