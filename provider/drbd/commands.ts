@@ -105,6 +105,14 @@ export function buildUpScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion"
   return joinLines([literal("set -eu"), requireModule(r.drbdVersion), literal("modprobe drbd"), sh`drbdadm up ${r.name}`]);
 }
 
+/**
+ * Brings every configured resource up at boot, before Heartbeat (the seed's `/etc/init.d/drbd
+ * start`): Xen's block-drbd can only promote a resource that is up. Debian ships the unit disabled.
+ */
+export function buildEnableAtBootCommand(): Shell {
+  return literal("if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --quiet drbd.service; else update-rc.d drbd defaults >/dev/null; fi");
+}
+
 /** Makes this node's data the good copy and starts the full sync to the peer (the seed's `drbdsetup … primary -o`). */
 export function buildForcePrimaryCommand(r: Pick<DrbdResourceInputs, "name" | "drbdVersion">): Shell {
   return r.drbdVersion === "8.3" ? sh`drbdadm -- --overwrite-data-of-peer primary ${r.name}` : sh`drbdadm primary --force ${r.name}`;

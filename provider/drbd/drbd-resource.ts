@@ -10,6 +10,7 @@ import {
   buildAdjustCommand,
   buildCreateMetadataScript,
   buildDownCommand,
+  buildEnableAtBootCommand,
   buildForcePrimaryCommand,
   buildPrimaryCommand,
   buildResizeCommand,
@@ -113,6 +114,7 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
   }
   done.touchedHosts = true;
   for (const n of nodes) await installConfig(r, n);
+  for (const n of nodes) await n.host.exec(buildEnableAtBootCommand());
   for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
   for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
 

@@ -8,6 +8,7 @@ import {
   buildCreateMetadataScript,
   buildDeviceSizesScript,
   buildDownCommand,
+  buildEnableAtBootCommand,
   buildForcePrimaryCommand,
   buildMetadataProbeCommand,
   buildResizeCommand,
@@ -62,6 +63,10 @@ describe("commands", () => {
     [buildWipeMetadataCommand(ha1), "drbdmeta --force 1 v08 /dev/vg/meta 0 wipe-md </dev/null"],
   ])("builds %s", (command, text) => {
     expect(command.text).toBe(text);
+  });
+
+  it("brings DRBD up at boot with systemd's unit, or the init script elsewhere", () => {
+    expect(buildEnableAtBootCommand().text).toMatch(/systemctl enable --quiet drbd\.service; else update-rc\.d drbd defaults/);
   });
 
   it("creates meta-data with no terminal to answer drbdmeta's overwrite questions", () => {
