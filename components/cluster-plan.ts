@@ -88,7 +88,8 @@ export function clusterPlan(args: TwoNodeXenHaArgs): ClusterPlan {
     heartbeat: {
       ...args.heartbeat,
       nodes: [a, b].map((n) => ({ connection: n.connection, name: n.hostname, publicAddress: n.publicAddress, crossoverAddress: n.crossoverAddress, crossoverName: crossoverNameOf(n.hostname) })) as HeartbeatClusterArgs["nodes"],
-      domains: args.vms.map((vm) => ({ name: vm.name, home: args.nodes.find((n) => n.name === vm.home)!.hostname })),
+      // A VM meant to be stopped is left out of Heartbeat's groups, which would start it.
+      domains: args.vms.filter((vm) => (vm.state ?? "running") === "running").map((vm) => ({ name: vm.name, home: args.nodes.find((n) => n.name === vm.home)!.hostname })),
     },
     vms: args.vms.map((vm) => vmPlan(vm, args, volumeGroupName)),
   };

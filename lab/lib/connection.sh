@@ -20,7 +20,13 @@ write_connection() {
     printf '{\n  "hypervisor": %s,\n  "hypervisorPackage": %s,\n' "$(json_str "$option")" "$(json_str "$package")"
     printf '  "privateKeyPath": %s,\n  "knownHostsPath": %s,\n  "nodes": {\n' "$(json_str "$LAB_KEY")" "$(json_str "$LAB_KNOWN_HOSTS")"
     for node in "${LAB_NODES[@]}"; do
-      facts=$(node_facts "$node") || die "cannot read $node's facts over SSH"
+      # A node busy under emulation (a failover, two guests) can be slow to send its SSH banner.
+      local try
+      for try in 1 2 3 4 5; do
+        facts=$(node_facts "$node") && break
+        [ "$try" -lt 5 ] || die "cannot read $node's facts over SSH"
+        sleep 5
+      done
       IFS='|' read -r disk ver caps <<<"$facts"
       read -r option package <"$LAB_RUN/$node.hypervisor"
       [ $first -eq 1 ] || printf ',\n'

@@ -126,6 +126,27 @@ export function buildSkipInitialSyncCommand(name: string): Shell {
   return sh`drbdadm -- --clear-bitmap new-current-uuid ${name}`;
 }
 
+/**
+ * Demotes resources a guest has left on this host. Xen's block-drbd demotes them when the domain's
+ * disks are torn down, but fails when the device is still held open for a moment (udev, blkback);
+ * this retries for up to `seconds` and fails naming the resources still Primary.
+ */
+export function buildReleaseScript(names: readonly string[], seconds: number): Shell {
+  return joinLines([
+    literal("set -u"),
+    sh`limit=${seconds}`,
+    sh`for res in ${names}; do`,
+    literal(`  n=0
+  while drbdadm role "$res" 2>/dev/null | grep -q '^Primary/'; do
+    if [ "$n" -ge "$limit" ]; then echo "$res is still Primary here after $limit s: something holds it open" >&2; exit 1; fi
+    udevadm settle >/dev/null 2>&1 || true
+    drbdadm secondary "$res" >/dev/null 2>&1 || sleep 1
+    n=$((n + 1))
+  done
+done`),
+  ]);
+}
+
 export function buildPrimaryCommand(name: string): Shell {
   return sh`drbdadm primary ${name}`;
 }

@@ -3,6 +3,7 @@
  * host (one round trip each), start with the peer checked first, graceful stop, live migration and
  * the non-live move.
  */
+import { buildReleaseScript } from "../drbd/commands";
 import { HostCommandError, isHostCommandError, RefusedError } from "../errors";
 import { hostOf, type Host } from "../ssh";
 import { checkTargetMemory, decideMove, migrationFailureHint, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
@@ -143,14 +144,21 @@ export async function stopGuest(inputs: XenDomUInputs, views: Views): Promise<vo
           timeoutMs: (inputs.shutdownTimeoutSeconds + 60) * 1000,
         });
         // A guest that shut down can stay listed for a moment while its backends are torn down.
-        if (shutdown.exitCode === 0 && (await gone(view, toolstack, inputs.name, 30_000))) return;
+        if (shutdown.exitCode === 0 && (await gone(view, toolstack, inputs.name, 30_000))) return releaseDisks(inputs, view);
       }
       await view.host.exec(toolstack.destroy(inputs.name), { timeoutMs: 120_000, okExitCodes: [1] });
       if (!(await gone(view, toolstack, inputs.name, 120_000))) {
         throw new Error(`${inputs.name} is still listed on ${name} after shutdown and destroy; look at xl list there (a backend that does not let go of a disk keeps it) and run the command again.`);
       }
+      await releaseDisks(inputs, view);
     }),
   );
+}
+
+/** The guest has left this host: none of its DRBD disks may stay Primary here, or the peer could not start it. */
+async function releaseDisks(inputs: XenDomUInputs, view: HostView): Promise<void> {
+  const resources = drbdResourcesOf(inputs);
+  if (resources.length > 0) await view.host.exec(buildReleaseScript(resources, 30), { timeoutMs: 120_000 });
 }
 
 /** Waits for the domain to leave the host's list; false when it is still there at the deadline. */

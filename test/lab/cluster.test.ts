@@ -90,7 +90,8 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
   it("starts the DomU on its home node over DRBD, with data written before it started", async () => {
     await labRun("ha1", `drbdadm primary test-disk && dd if=/dev/urandom of=/dev/drbd1 bs=1M seek=${MARKER_OFFSET_MIB} count=1 oflag=direct status=none`);
     marker = await markerOf("ha1");
-    await labRun("ha1", "drbdadm secondary test-disk");
+    // udev may still hold the device open for its probe after the write.
+    await labRun("ha1", "udevadm settle; for i in 1 2 3 4 5 6 7 8 9 10; do drbdadm secondary test-disk && exit 0; sleep 1; done; exit 1");
     desired.testState = "running";
     await stack.up();
     await waitFor(async () => (await labPing("ha2", "10.1.1.50")) || undefined, { timeoutMs: 180_000, intervalMs: 3000, what: "the guest to answer ping across the public link" });
@@ -122,10 +123,18 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
 
   it("a clean stop of ha1's Heartbeat live-migrates its DomU to ha2, which keeps running", async () => {
     const before = await counterLine("ha1", "/dev/drbd1");
+    const field = (line: string, key: string) => new RegExp(`${key}=(\\S+)`).exec(line)?.[1];
     await labRun("ha1", "systemctl stop heartbeat", { timeoutMs: 900_000 });
     await waitFor(async () => (await domainsOn("ha2")).includes("test") || undefined, { timeoutMs: 300_000, intervalMs: 3000, what: "test on ha2" });
-    const after = await counterLine("ha2", "/dev/drbd1");
-    const boot = (line: string) => /boot=(\S+)/.exec(line)?.[1];
+    // The guest writes on from ha2 once the migration has finished: its counter passes the one seen on ha1.
+    const after = await waitFor(
+      async () => {
+        const line = await counterLine("ha2", "/dev/drbd1").catch(() => "");
+        return Number(field(line, "counter")) > Number(field(before, "counter")) ? line : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 3000, what: "test's counter to go on from ha2" },
+    );
+    const boot = (line: string) => field(line, "boot");
     await labRun("ha1", "systemctl start heartbeat");
     await waitFor(async () => (await domainsOn("ha1")).includes("test") || undefined, { timeoutMs: 600_000, intervalMs: 5000, what: "test back on ha1" });
     expect([boot(after), await domainsOn("ha1")]).toEqual([boot(before), ["test"]]);

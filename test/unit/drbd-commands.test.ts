@@ -15,6 +15,7 @@ import {
   buildSecondaryCommand,
   buildSkipInitialSyncCommand,
   buildStatusProbeScript,
+  buildReleaseScript,
   buildUpScript,
   buildVolumeContentProbeScript,
   buildWipeMetadataCommand,
@@ -67,6 +68,27 @@ describe("commands", () => {
 
   it("brings DRBD up at boot with systemd's unit, or the init script elsewhere", () => {
     expect(buildEnableAtBootCommand().text).toMatch(/systemctl enable --quiet drbd\.service; else update-rc\.d drbd defaults/);
+  });
+
+  it("demotes what a departed guest left Primary, retrying while the device is held open", () => {
+    // Primary until the second `secondary` call: the first one finds the device held open.
+    stub("drbdadm", `state=${work}/calls; n=$(cat "$state" 2>/dev/null || echo 0)
+case "$1" in
+  role) if [ "$n" -ge 2 ]; then echo Secondary/Secondary; else echo Primary/Secondary; fi ;;
+  secondary) n=$((n + 1)); echo "$n" >"$state"; [ "$n" -ge 2 ] || { echo "Device is held open by someone" >&2; exit 11; } ;;
+esac`);
+    stub("udevadm", "exit 0");
+    stub("sleep", "exit 0");
+    const outcome = run(buildReleaseScript(["test-disk"], 5));
+    expect([outcome.status, readFileSync(join(work, "calls"), "utf8").trim()]).toEqual([0, "2"]);
+  });
+
+  it("fails naming a resource still Primary after the settle time", () => {
+    stub("drbdadm", `case "$1" in role) echo Primary/Secondary ;; secondary) exit 11 ;; esac`);
+    stub("udevadm", "exit 0");
+    stub("sleep", "exit 0");
+    const outcome = run(buildReleaseScript(["test-disk"], 3));
+    expect([outcome.status, outcome.stderr.trim()]).toEqual([1, "test-disk is still Primary here after 3 s: something holds it open"]);
   });
 
   it("creates meta-data with no terminal to answer drbdmeta's overwrite questions", () => {

@@ -112,6 +112,11 @@ describe("TwoNodeXenHa", () => {
     ]);
   });
 
+  it("leaves a VM meant to be stopped out of Heartbeat's groups, which would start it", async () => {
+    const hb = (await build([{ ...testVm, state: "stopped" }, webVm])).find((r) => r.name === "cluster-heartbeat")!;
+    expect(hb.inputs.domains).toEqual([{ name: "web", home: "ha2.domain.local" }]);
+  });
+
   it("refuses two VMs in one slot, naming the field", () => {
     expect(() => new TwoNodeXenHa("bad", args([testVm, { ...webVm, slot: 0 }]))).toThrow(/vms\[1\]\.slot: slot 0 is already taken by test/);
   });
