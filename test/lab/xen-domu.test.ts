@@ -6,7 +6,7 @@
  */
 import { DrbdResource, LogicalVolume, migrationSshCommand, VolumeGroup, XenDomU, XenMigrationTrust } from "../../index";
 import { changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
-import { assignSeedAddresses, labConnection, labExec, labRun, LAB_NODES, waitFor, type LabNodeName } from "../support/lab";
+import { assignSeedAddresses, guestBridgeScript, labConnection, labExec, labRun, LAB_NODES, waitFor, type LabNodeName } from "../support/lab";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -211,20 +211,6 @@ async function recorded(stack: EngineStack, g: Guest): Promise<string> {
 
 // ---- fixtures: the bridge NodeNetwork would make, and leftovers of an interrupted run ----
 
-function bridgeScript(node: LabNodeName, up: boolean): string {
-  const n = labConnection().nodes[node];
-  return up
-    ? [
-        "set -e",
-        `ip link show ${BRIDGE} >/dev/null 2>&1 || ip link add ${BRIDGE} type bridge`,
-        `ip link set ${BRIDGE} up`,
-        `ip link set ${n.publicNic} master ${BRIDGE}`,
-        `ip addr del ${n.publicAddress}/24 dev ${n.publicNic} 2>/dev/null || true`,
-        `ip addr replace ${n.publicAddress}/24 dev ${BRIDGE}`,
-      ].join("\n")
-    : [`ip link del ${BRIDGE} 2>/dev/null || true`, `ip addr replace ${n.publicAddress}/24 dev ${n.publicNic}`].join("\n");
-}
-
 /**
  * Removes what an interrupted run of this or another lab test left on the data disk (the lab
  * gives it to tests only): this file's guests and configs, DRBD resources backed by volume group
@@ -259,7 +245,7 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
       if (removed) report(`${node}: leftovers of an earlier run removed: ${removed.split("\n").join("; ")}`);
       // A clean lab: no volume group "vg" and no guests.
       expect([(await labExec(node, "vgs vg")).code !== 0, Object.keys(await domainsOn(node))]).toEqual([true, ["Domain-0"]]);
-      await labRun(node, bridgeScript(node, true));
+      await labRun(node, guestBridgeScript(node, true));
     }
     virtCaps = (await labRun("ha1", "xl info | sed -n 's/^virt_caps *: *//p'")).trim();
     report(`hypervisor: ${(await labRun("ha1", "xl info | sed -n 's/^xen_version *: *//p'")).trim()}, virt_caps: ${virtCaps}`);
@@ -269,7 +255,7 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
   afterAll(async () => {
     for (const node of LAB_NODES) await labExec(node, Object.values(GUESTS).map((g) => `xl destroy ${g.name} 2>/dev/null`).join("\n") + "\ntrue");
     await stack?.dispose();
-    for (const node of LAB_NODES) await labExec(node, `${leftoverScript()}\n${bridgeScript(node, false)}\nrm -f /tmp/xenha-ping.*`);
+    for (const node of LAB_NODES) await labExec(node, `${leftoverScript()}\n${guestBridgeScript(node, false)}\nrm -f /tmp/xenha-ping.*`);
   });
 
   it("creates both guests on ha1 on DRBD, with the same config on both nodes", async () => {

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DrbdResource, LogicalVolume, VolumeGroup, XenDomU, XenToolsImage } from "../../index";
 import { changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
-import { assignSeedAddresses, labConnection, labExec, labRun, labScript, LAB_NODES, REPO_ROOT, waitFor, type LabNodeName } from "../support/lab";
+import { assignSeedAddresses, guestBridgeScript, labConnection, labExec, labRun, labScript, LAB_NODES, REPO_ROOT, waitFor, type LabNodeName } from "../support/lab";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -112,20 +112,6 @@ function upload(node: LabNodeName, file: string, target: string): Promise<void> 
   });
 }
 
-function bridgeScript(node: LabNodeName, up: boolean): string {
-  const n = labConnection().nodes[node];
-  return up
-    ? [
-        "set -e",
-        `ip link show ${BRIDGE} >/dev/null 2>&1 || ip link add ${BRIDGE} type bridge`,
-        `ip link set ${BRIDGE} up`,
-        `ip link set ${n.publicNic} master ${BRIDGE}`,
-        `ip addr del ${n.publicAddress}/24 dev ${n.publicNic} 2>/dev/null || true`,
-        `ip addr replace ${n.publicAddress}/24 dev ${BRIDGE}`,
-      ].join("\n")
-    : [`ip link del ${BRIDGE} 2>/dev/null || true`, `ip addr replace ${n.publicAddress}/24 dev ${n.publicNic}`].join("\n");
-}
-
 /** This file's leftovers, DRBD resources backed by volume group "vg", and the group (the data disk is the tests'). */
 const cleanup = [
   `xl destroy ${NAME} 2>/dev/null && echo "destroyed ${NAME}"`,
@@ -150,7 +136,7 @@ describeWithEngine("XenToolsImage on the lab through the engine", () => {
       facts.hostnames[node] = (await labRun(node, "uname -n")).trim();
       const removed = (await labRun(node, cleanup)).trim();
       if (removed) report(`${node}: leftovers of an earlier run removed: ${removed.split("\n").join("; ")}`);
-      await labRun(node, bridgeScript(node, true));
+      await labRun(node, guestBridgeScript(node, true));
     }
     facts.kernel = `/boot/vmlinuz-${(await labRun("ha1", "uname -r")).trim()}`;
     let started = Date.now();
@@ -165,7 +151,7 @@ describeWithEngine("XenToolsImage on the lab through the engine", () => {
   afterAll(async () => {
     await labExec("ha1", `xl destroy ${NAME} 2>/dev/null; true`);
     await stack?.dispose();
-    for (const node of LAB_NODES) await labExec(node, `${cleanup}\n${bridgeScript(node, false)}`);
+    for (const node of LAB_NODES) await labExec(node, `${cleanup}\n${guestBridgeScript(node, false)}`);
   });
 
   it("installs the guest with xen-create-image on ha1, leaving /etc/xen to the DomU", async () => {

@@ -218,6 +218,24 @@ export async function labPing(from: LabNodeName, address: string, count = 1, wai
 }
 
 /**
+ * Test fixture for guest tests that run without NodeNetwork: the guests' bridge on the public
+ * link, carrying the node's public address (`up`), or back to the address on the NIC itself.
+ */
+export function guestBridgeScript(node: LabNodeName, up: boolean, bridge = "xenbr0"): string {
+  const n = labConnection().nodes[node];
+  return up
+    ? [
+        "set -e",
+        `ip link show ${bridge} >/dev/null 2>&1 || ip link add ${bridge} type bridge`,
+        `ip link set ${bridge} up`,
+        `ip link set ${n.publicNic} master ${bridge}`,
+        `ip addr del ${n.publicAddress}/24 dev ${n.publicNic} 2>/dev/null || true`,
+        `ip addr replace ${n.publicAddress}/24 dev ${bridge}`,
+      ].join("\n")
+    : [`ip link del ${bridge} 2>/dev/null || true`, `ip addr replace ${n.publicAddress}/24 dev ${n.publicNic}`].join("\n");
+}
+
+/**
  * Test fixture for tests that run before NodeNetwork exists: gives eth0 and eth1
  * the seed's addresses (10.1.1.100/101 and 192.168.1.100/101, /24). Idempotent.
  */
