@@ -116,6 +116,9 @@ function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: stri
         initialSyncSource: args.nodes[homeIndex]!.hostname,
         // xen-create-image put a system on the home node's volumes: it must be copied. New volumes are empty.
         skipInitialSync: !xenTools,
+        // The component deletes the backing volumes with the resource: meta-data left in the slot's
+        // index would make a VM added again there take fresh volumes for an UpToDate pair.
+        wipeMetadataOnDelete: true,
         nodes: args.nodes.map((n) => ({
           connection: n.connection,
           hostname: n.hostname,

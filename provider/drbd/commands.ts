@@ -139,7 +139,7 @@ export function buildReleaseScript(names: readonly string[], seconds: number): S
     literal(`  n=0
   while drbdadm role "$res" 2>/dev/null | grep -q '^Primary/'; do
     if [ "$n" -ge "$limit" ]; then echo "$res is still Primary here after $limit s: something holds it open" >&2; exit 1; fi
-    udevadm settle >/dev/null 2>&1 || true
+    udevadm settle --timeout=5 >/dev/null 2>&1 || true
     drbdadm secondary "$res" >/dev/null 2>&1 || sleep 1
     n=$((n + 1))
   done

@@ -192,6 +192,8 @@ export const drbdResourceLifecycle: Lifecycle = {
     const plan = planUpdate(before, r);
     const drifted = ((olds.driftedNodes as string[] | undefined) ?? []).length > 0;
     const probes = await statuses(r, nodes);
+    // Nodes of a cluster made before DRBD was enabled at boot get it with any update.
+    for (const n of nodes) await n.host.exec(buildEnableAtBootCommand());
     if (Object.values(probes).some((p) => !p.up)) {
       // A create that was cut short, or a node that was taken down by hand: finish bringing it up.
       await bringUp(r, nodes);

@@ -104,6 +104,11 @@ describe("TwoNodeXenHa", () => {
     expect(zeroed).toEqual(["cluster-ha1-meta", "cluster-ha1-web-disk", "cluster-ha2-meta", "cluster-ha2-web-disk"]);
   });
 
+  it("wipes a VM's DRBD meta-data with its volumes, so a VM added later in the same slot starts from a full sync", async () => {
+    const rs = await build([testVm, webVm]);
+    expect(rs.filter((r) => r.type.endsWith(":DrbdResource")).map((r) => r.inputs.wipeMetadataOnDelete)).toEqual([true, true, true]);
+  });
+
   it("gives Heartbeat each VM with its home node", async () => {
     const hb = (await build([testVm, webVm])).find((r) => r.name === "cluster-heartbeat")!;
     expect(hb.inputs.domains).toEqual([
