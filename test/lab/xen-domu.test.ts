@@ -6,7 +6,7 @@
  */
 import { DrbdResource, LogicalVolume, migrationSshCommand, VolumeGroup, XenDomU, XenMigrationTrust } from "../../index";
 import { changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
-import { assignSeedAddresses, guestBridgeScript, labConnection, labExec, labRun, LAB_NODES, waitFor, type LabNodeName } from "../support/lab";
+import { assignSeedAddresses, guestBridgeScript, labConnection, VOLUME_GROUP_LEFTOVERS_SCRIPT, labExec, labRun, LAB_NODES, waitFor, type LabNodeName } from "../support/lab";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -221,15 +221,7 @@ function leftoverScript(): string {
   return [
     ...names.map((g) => `xl destroy ${g.name} 2>/dev/null && echo "destroyed ${g.name}"`),
     ...names.map((g) => `rm -f /etc/xen/${g.name}.cfg`),
-    "for res in $(drbdadm sh-resources 2>/dev/null); do",
-    '  if drbdadm sh-ll-dev "$res" 2>/dev/null | grep -q "^/dev/vg/"; then drbdadm down "$res" 2>/dev/null; rm -f "/etc/drbd.d/$res.res"; echo "removed DRBD resource $res"; fi',
-    "done",
-    "if vgs vg >/dev/null 2>&1; then",
-    '  echo "removed volume group vg: $(lvs --noheadings -o lv_name vg | xargs)"',
-    "  pvs=$(pvs --noheadings -o pv_name -S vg_name=vg | xargs)",
-    "  vgremove -y -f vg >/dev/null && pvremove -y $pvs >/dev/null && wipefs -a -q $pvs",
-    "fi",
-    "true",
+    VOLUME_GROUP_LEFTOVERS_SCRIPT,
   ].join("\n");
 }
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DrbdResource, LogicalVolume, VolumeGroup, XenDomU, XenToolsImage } from "../../index";
 import { changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
-import { assignSeedAddresses, guestBridgeScript, labConnection, labExec, labRun, labScript, LAB_NODES, REPO_ROOT, waitFor, type LabNodeName } from "../support/lab";
+import { assignSeedAddresses, guestBridgeScript, labConnection, VOLUME_GROUP_LEFTOVERS_SCRIPT, labExec, labRun, labScript, LAB_NODES, REPO_ROOT, waitFor, type LabNodeName } from "../support/lab";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -116,15 +116,7 @@ function upload(node: LabNodeName, file: string, target: string): Promise<void> 
 const cleanup = [
   `xl destroy ${NAME} 2>/dev/null && echo "destroyed ${NAME}"`,
   `rm -f /etc/xen/${NAME}.cfg /var/lib/xen-ha/xen-tools/${NAME}.cfg /etc/xen-tools/xen-ha-${NAME}.conf ${TARBALL} ${TARBALL}.part`,
-  "for res in $(drbdadm sh-resources 2>/dev/null); do",
-  '  if drbdadm sh-ll-dev "$res" 2>/dev/null | grep -q "^/dev/vg/"; then drbdadm down "$res" 2>/dev/null; rm -f "/etc/drbd.d/$res.res"; echo "removed DRBD resource $res"; fi',
-  "done",
-  "if vgs vg >/dev/null 2>&1; then",
-  '  echo "removed volume group vg: $(lvs --noheadings -o lv_name vg | xargs)"',
-  "  pvs=$(pvs --noheadings -o pv_name -S vg_name=vg | xargs)",
-  "  vgremove -y -f vg >/dev/null && pvremove -y $pvs >/dev/null && wipefs -a -q $pvs",
-  "fi",
-  "true",
+  VOLUME_GROUP_LEFTOVERS_SCRIPT,
 ].join("\n");
 
 describeWithEngine("XenToolsImage on the lab through the engine", () => {

@@ -218,6 +218,22 @@ export async function labPing(from: LabNodeName, address: string, count = 1, wai
 }
 
 /**
+ * Removes what an interrupted lab test left on the data disk (the lab gives it to tests only): DRBD
+ * resources backed by volume group "vg", then the group itself. Prints what it removed.
+ */
+export const VOLUME_GROUP_LEFTOVERS_SCRIPT = [
+  "for res in $(drbdadm sh-resources 2>/dev/null); do",
+  '  if drbdadm sh-ll-dev "$res" 2>/dev/null | grep -q "^/dev/vg/"; then drbdadm down "$res" 2>/dev/null; rm -f "/etc/drbd.d/$res.res"; echo "removed DRBD resource $res"; fi',
+  "done",
+  "if vgs vg >/dev/null 2>&1; then",
+  '  echo "removed volume group vg: $(lvs --noheadings -o lv_name vg | xargs)"',
+  "  pvs=$(pvs --noheadings -o pv_name -S vg_name=vg | xargs)",
+  "  vgremove -y -f vg >/dev/null && pvremove -y $pvs >/dev/null && wipefs -a -q $pvs",
+  "fi",
+  "true",
+].join("\n");
+
+/**
  * Test fixture for guest tests that run without NodeNetwork: the guests' bridge on the public
  * link, carrying the node's public address (`up`), or back to the address on the NIC itself.
  */
