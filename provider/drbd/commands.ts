@@ -105,12 +105,24 @@ export function buildUpScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion"
   return joinLines([literal("set -eu"), requireModule(r.drbdVersion), literal("modprobe drbd"), sh`drbdadm up ${r.name}`]);
 }
 
+export const DRBD_MODULE_OPTIONS_FILE = "/etc/modprobe.d/pulumi-xen-ha-drbd.conf";
+
 /**
- * Brings every configured resource up at boot, before Heartbeat (the seed's `/etc/init.d/drbd
- * start`): Xen's block-drbd can only promote a resource that is up. Debian ships the unit disabled.
+ * What every DRBD node of a Xen cluster needs beside the resource files:
+ * - every configured resource up at boot, before Heartbeat (the seed's `/etc/init.d/drbd start`):
+ *   Xen's block-drbd can only promote a resource that is up, and Debian ships the unit disabled;
+ * - DRBD's `disable_sendpage` module option, now and at every load. Without it DRBD hands the
+ *   guest's own pages (mapped from the DomU by blkback) to TCP, and a connection whose peer died
+ *   can keep them referenced in the kernel long after: blkback then waits forever to unmap them,
+ *   the destroyed DomU stays a dying `(null)` domain and holds its DRBD device open.
  */
-export function buildEnableAtBootCommand(): Shell {
-  return literal("if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --quiet drbd.service; else update-rc.d drbd defaults >/dev/null; fi");
+export function buildNodeSettingsScript(): Shell {
+  return joinLines([
+    literal("set -eu"),
+    sh`printf '%s\n' ${"# Written by pulumi-xen-ha: DRBD copies writes instead of lending the guest's pages to TCP."} ${"options drbd disable_sendpage=1"} >${DRBD_MODULE_OPTIONS_FILE}`,
+    literal("if [ -w /sys/module/drbd/parameters/disable_sendpage ]; then echo Y >/sys/module/drbd/parameters/disable_sendpage; fi"),
+    literal("if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --quiet drbd.service; else update-rc.d drbd defaults >/dev/null; fi"),
+  ]);
 }
 
 /** Makes this node's data the good copy and starts the full sync to the peer (the seed's `drbdsetup … primary -o`). */

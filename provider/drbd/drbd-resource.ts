@@ -10,7 +10,7 @@ import {
   buildAdjustCommand,
   buildCreateMetadataScript,
   buildDownCommand,
-  buildEnableAtBootCommand,
+  buildNodeSettingsScript,
   buildForcePrimaryCommand,
   buildPrimaryCommand,
   buildResizeCommand,
@@ -114,7 +114,7 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
   }
   done.touchedHosts = true;
   for (const n of nodes) await installConfig(r, n);
-  for (const n of nodes) await n.host.exec(buildEnableAtBootCommand());
+  for (const n of nodes) await n.host.exec(buildNodeSettingsScript());
   for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
   for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
 
@@ -192,8 +192,8 @@ export const drbdResourceLifecycle: Lifecycle = {
     const plan = planUpdate(before, r);
     const drifted = ((olds.driftedNodes as string[] | undefined) ?? []).length > 0;
     const probes = await statuses(r, nodes);
-    // Nodes of a cluster made before DRBD was enabled at boot get it with any update.
-    for (const n of nodes) await n.host.exec(buildEnableAtBootCommand());
+    // Nodes of a cluster made before these settings existed get them with any update.
+    for (const n of nodes) await n.host.exec(buildNodeSettingsScript());
     if (Object.values(probes).some((p) => !p.up)) {
       // A create that was cut short, or a node that was taken down by hand: finish bringing it up.
       await bringUp(r, nodes);

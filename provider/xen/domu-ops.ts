@@ -8,7 +8,7 @@ import { HostCommandError, isHostCommandError, RefusedError } from "../errors";
 import { hostOf, type Host } from "../ssh";
 import { checkTargetMemory, decideMove, migrationFailureHint, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import { configPath, domUConfigOf, renderDomUConfig } from "./config";
-import { drbdStartBlocker, locateGuest, parseGuestSurvey, startBlocker, type GuestSurvey, type Whereabouts } from "./list";
+import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseGuestSurvey, startBlocker, type DomainEntry, type GuestSurvey, type Whereabouts } from "./list";
 import { bridgesOf, drbdResourcesOf, migrationAddressOf, type XenDomUInputs, type XenHost } from "./schema";
 import { buildGuestSurveyScript, SHUTDOWN_TIMED_OUT, toolstackFor, type Toolstack } from "./toolstack";
 
@@ -137,22 +137,32 @@ export async function stopGuest(inputs: XenDomUInputs, views: Views): Promise<vo
   await Promise.all(
     hosts.map(async (name) => {
       const view = views[name]!;
+      const domid = view.survey.domains.find((e) => e.name === inputs.name)?.domid ?? null;
       const crashed = where.where === "one" && where.presence === "crashed";
       if (!crashed) {
         const shutdown = await view.host.exec(toolstack.shutdown(inputs.name, inputs.shutdownTimeoutSeconds), {
           okExitCodes: [SHUTDOWN_TIMED_OUT],
           timeoutMs: (inputs.shutdownTimeoutSeconds + 60) * 1000,
         });
-        // A guest that shut down can stay listed for a moment while its backends are torn down.
-        if (shutdown.exitCode === 0 && (await gone(view, toolstack, inputs.name, 30_000))) return releaseDisks(inputs, view);
+        // A guest that shut down stays listed for a moment while its backends are torn down.
+        if (shutdown.exitCode === 0 && (await departed(view, toolstack, inputs.name, domid, 60_000)) === undefined) return releaseDisks(inputs, view);
       }
       await view.host.exec(toolstack.destroy(inputs.name), { timeoutMs: 120_000, okExitCodes: [1] });
-      if (!(await gone(view, toolstack, inputs.name, 120_000))) {
-        throw new Error(`${inputs.name} is still listed on ${name} after shutdown and destroy; look at xl list there (a backend that does not let go of a disk keeps it) and run the command again.`);
-      }
+      const left = await departed(view, toolstack, inputs.name, domid, 120_000);
+      if (left) throw new Error(stillListed(inputs.name, name, left));
       await releaseDisks(inputs, view);
     }),
   );
+}
+
+function stillListed(guest: string, host: string, entry: DomainEntry): string {
+  if (entry.state.dying) {
+    return (
+      `${guest} was destroyed on ${host} but Xen still lists it as dying (domid ${entry.domid}, "${entry.name}" in xl list): dom0 has not let go of its memory, ` +
+      `usually a disk backend waiting for I/O to end, and its disks stay open. Look at dmesg on ${host} (blkback, DRBD); a reboot of ${host} clears it. Run the command again once the domain is gone.`
+    );
+  }
+  return `${guest} is still listed on ${host} after shutdown and destroy (domid ${entry.domid}); look at xl list there and run the command again.`;
 }
 
 /** The guest has left this host: none of its DRBD disks may stay Primary here, or the peer could not start it. */
@@ -161,13 +171,15 @@ async function releaseDisks(inputs: XenDomUInputs, view: HostView): Promise<void
   if (resources.length > 0) await view.host.exec(buildReleaseScript(resources, 30), { timeoutMs: 120_000 });
 }
 
-/** Waits for the domain to leave the host's list; false when it is still there at the deadline. */
-async function gone(view: HostView, toolstack: Toolstack, name: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until the domain is gone from the host's list, by name and by its domid (a dying domain
+ * keeps its disks open after its name is gone); the entry still listed at the deadline, if any.
+ */
+async function departed(view: HostView, toolstack: Toolstack, name: string, domid: number | null, timeoutMs: number): Promise<DomainEntry | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const listed = await view.host.exec(toolstack.listOne(name), { okExitCodes: [1], timeoutMs: 60_000 });
-    if (listed.exitCode !== 0) return true;
-    if (Date.now() + 2000 > deadline) return false;
+    const left = departingDomain(parseDomainList(await view.host.output(toolstack.list(), { timeoutMs: 60_000 })), name, domid);
+    if (left === undefined || Date.now() + 2000 > deadline) return left;
     await new Promise((r) => setTimeout(r, 2000));
   }
 }

@@ -81,6 +81,14 @@ export function presenceIn(list: readonly DomainEntry[], name: string): { presen
   return moving ? { presence: "migrating", entry: moving } : { presence: "absent" };
 }
 
+/**
+ * The guest's domain as a host lists it while it goes away: by name, or by its old domid once Xen
+ * has dropped the name (a dying domain shows as "(null)" while dom0 still holds its pages).
+ */
+export function departingDomain(list: readonly DomainEntry[], name: string, domid: number | null): DomainEntry | undefined {
+  return list.find((e) => e.domid !== null && (e.name === name || (domid !== null && e.domid === domid)));
+}
+
 export type Whereabouts =
   | { where: "nowhere" }
   | { where: "one"; host: string; presence: Exclude<Presence, "absent">; entry: DomainEntry }

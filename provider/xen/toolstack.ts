@@ -44,8 +44,6 @@ export interface Toolstack {
   destroy(name: string): Shell;
   /** The table of domains. */
   list(): Shell;
-  /** One domain's line; exits 1 when there is no such domain. */
-  listOne(name: string): Shell;
   /** The hypervisor's facts (`virt_caps`, memory, version). */
   info(): Shell;
   /** Sets a running guest's memory through its balloon driver. */
@@ -68,7 +66,6 @@ export const xl: Toolstack = {
   shutdown: (name, waitSeconds) => sh`timeout ${waitSeconds} xl shutdown -w ${name}`,
   destroy: (name) => sh`xl destroy ${name}`,
   list: () => literal("xl list"),
-  listOne: (name) => sh`xl list ${name}`,
   info: () => literal("xl info"),
   memSet: (name, memoryMiB) => sh`xl mem-set ${name} ${`${memoryMiB}m`}`,
   vcpuSet: (name, vcpus) => sh`xl vcpu-set ${name} ${vcpus}`,
@@ -96,7 +93,6 @@ export const xm: Toolstack = {
   shutdown: (name, waitSeconds) => sh`timeout ${waitSeconds} xm shutdown -w ${name}`,
   destroy: (name) => sh`xm destroy ${name}`,
   list: () => literal("xm list"),
-  listOne: (name) => sh`xm list ${name}`,
   info: () => literal("xm info"),
   memSet: (name, memoryMiB) => sh`xm mem-set ${name} ${memoryMiB}`,
   vcpuSet: (name, vcpus) => sh`xm vcpu-set ${name} ${vcpus}`,

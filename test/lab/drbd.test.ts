@@ -132,6 +132,11 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     expect([a === b, /protocol\s+C;/.test(a!), /meta-disk\s+\/dev\/vg\/meta\s*\[0\];/.test(a!)]).toEqual([true, true, true]);
   });
 
+  it("sets DRBD up for Xen on both nodes: enabled at boot, and copying writes instead of lending the guest's pages to TCP", async () => {
+    const settings = "systemctl is-enabled drbd.service; cat /sys/module/drbd/parameters/disable_sendpage; grep -c '^options drbd disable_sendpage=1$' /etc/modprobe.d/pulumi-xen-ha-drbd.conf";
+    for (const node of LAB_NODES) expect((await labRun(node, settings)).trim().split("\n")).toEqual(["enabled", "Y", "1"]);
+  });
+
   it("a second up changes nothing", async () => {
     expect(changeCount((await stack.up()).changes)).toBe(0);
   });

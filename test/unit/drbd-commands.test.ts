@@ -8,7 +8,7 @@ import {
   buildCreateMetadataScript,
   buildDeviceSizesScript,
   buildDownCommand,
-  buildEnableAtBootCommand,
+  buildNodeSettingsScript,
   buildForcePrimaryCommand,
   buildMetadataProbeCommand,
   buildResizeCommand,
@@ -67,7 +67,15 @@ describe("commands", () => {
   });
 
   it("brings DRBD up at boot with systemd's unit, or the init script elsewhere", () => {
-    expect(buildEnableAtBootCommand().text).toMatch(/systemctl enable --quiet drbd\.service; else update-rc\.d drbd defaults/);
+    expect(buildNodeSettingsScript().text).toMatch(/systemctl enable --quiet drbd\.service; else update-rc\.d drbd defaults/);
+  });
+
+  it("keeps DRBD from lending a guest's pages to TCP, now and at every module load", () => {
+    const text = buildNodeSettingsScript().text;
+    expect([
+      text.includes("'options drbd disable_sendpage=1' >/etc/modprobe.d/pulumi-xen-ha-drbd.conf"),
+      text.includes("echo Y >/sys/module/drbd/parameters/disable_sendpage"),
+    ]).toEqual([true, true]);
   });
 
   it("demotes what a departed guest left Primary, retrying while the device is held open", () => {

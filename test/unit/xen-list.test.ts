@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { drbdStartBlocker, locateGuest, parseDomainList, parseDrbdRole, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
+import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseDrbdRole, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
 import { buildGuestSurveyScript, xl } from "../../provider/xen/toolstack";
 import { fixture } from "./fixtures/xen/inputs";
 
@@ -20,6 +20,16 @@ describe("xl list and xm list", () => {
       state: { running: false, blocked: true, paused: false, shutdown: false, crashed: false, dying: false },
       cpuSeconds: 21.4,
     });
+  });
+
+  it("follows a departing guest by its domid once Xen has dropped its name (a dying domain still holding its disks)", () => {
+    const dying = parseDomainList(fixture("xl-list-dying.txt"));
+    expect([
+      departingDomain(dying, "web", 1)?.stateLetters,
+      departingDomain(dying, "web", 2),
+      departingDomain(dying, "web", null),
+      departingDomain(running, "test", null)?.domid,
+    ]).toEqual(["--p--d", undefined, undefined, 3]);
   });
 
   it("reads the seed's xm list, including a domain xend knows but does not run", () => {
