@@ -30,6 +30,6 @@ pulumi stack output --stack lab --json
 for node in ha1 ha2; do
   echo
   echo "== $node"
-  bash lab/lab.sh ssh "$node" 'echo "-- xl list"; xl list; echo "-- drbd"; cat /proc/drbd | grep -E "^ *[0-9]+:" || true; echo "-- heartbeat"; cl_status hbstatus 2>&1 || true; for g in xendomainsHA1 xendomainsHA2; do printf "%s: %s\n" "$g" "$(cl_status rscstatus 2>/dev/null || true)"; break; done'
+  bash lab/lab.sh ssh "$node" 'echo "-- xl list"; xl list; echo "-- drbd"; cat /proc/drbd | grep -E "^ *[0-9]+:" || true; echo "-- heartbeat"; cl_status hbstatus 2>&1 || true; printf "resources held here: %s\n" "$(cl_status rscstatus 2>/dev/null || echo none)"'
 done
 phase "done"
