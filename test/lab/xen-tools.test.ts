@@ -193,14 +193,15 @@ describeWithEngine("XenToolsImage on the lab through the engine", () => {
   it("refuses to delete the image while its volumes are open, and deletes it once they are not", async () => {
     desired.drbdAndGuest = false;
     const down = await stack.up();
-    await labRun("ha1", `nohup sh -c 'exec 3</dev/vg/${NAME}-swap; exec -a hold-${NAME} sleep 900' >/dev/null 2>&1 &`);
+    // A unit of its own: a background process of the SSH session ends with the session.
+    await labRun("ha1", `systemd-run --quiet --unit=hold-${NAME} --collect sh -c 'exec 3</dev/vg/${NAME}-swap; exec sleep 900'`);
     desired.image = false;
     const failure = await stack.up().then(
       () => "up succeeded",
       (e: Error) => e.message,
     );
     const kept = (await labRun("ha1", "lvs --noheadings -o lv_name vg")).includes(`${NAME}-disk`);
-    await labRun("ha1", `pkill -f '[h]old-${NAME}' || true`);
+    await labRun("ha1", `systemctl stop hold-${NAME} || true`);
     const up = await stack.up();
     const after = await labRun("ha1", "lvs --noheadings -o lv_name vg");
     expect([changesOnly(down.changes), new RegExp(`/dev/vg/${NAME}-swap is open`).test(failure), kept, changesOnly(up.changes), after.trim()]).toEqual([
