@@ -37,8 +37,9 @@ status=0
 run_jest() {
   local result=$1 project=$2
   shift 2
-  # Paths go before --selectProjects, which would take them for more project names.
-  npx jest "$@" --runInBand --json --outputFile="$results/$result.json" --selectProjects "$project" || status=1
+  # Paths go before --selectProjects, which would take them for more project names. --forceExit:
+  # a test that timed out may leave its pulumi process behind, and the run must go on.
+  npx jest "$@" --runInBand --forceExit --json --outputFile="$results/$result.json" --selectProjects "$project" || status=1
 }
 
 # The lab test files of this run, in order (see test/support/lab-sequencer.js); LAB_SUITE overrides.

@@ -105,13 +105,29 @@ export async function releaseAndRemove(c: HeartbeatClusterInputs, nodes: readonl
       for (const f of scripts) await n.host.writeFile(f.path, f.content, { mode: f.mode });
     }),
   );
-  await Promise.all(nodes.map((n) => n.host.exec(buildStopHeartbeatScript(), { timeoutMs: 10 * 60_000 })));
+  // One node at a time: stopping both at once can leave each waiting for a handover to or from
+  // the other ("Shutdown delayed until current resource activity finishes") after the other has
+  // gone. The one left takes the stopped node's group over (a no-op now) before it stops too.
+  const [survivor, first] = [nodes[0]!, nodes[1]!];
+  await stopHeartbeat(c, first);
+  await pollUntil(
+    () => probe(c, survivor),
+    (r) => !r.heartbeatRunning || (r.resources !== "transition" && r.resources !== "unknown"),
+    { timeoutMs: (c.startTimeoutSeconds + 60) * 1000, intervalMs: 2000, what: `Heartbeat on ${survivor.name} to finish taking over ${first.name}'s group` },
+    (r) => `holds ${r.resources}`,
+  );
+  await stopHeartbeat(c, survivor);
   await Promise.all(
     nodes.map(async (n) => {
       await n.host.removeFiles(managedPaths(c));
       await n.host.exec(buildRemoveAutoLinksScript(c));
     }),
   );
+}
+
+function stopHeartbeat(c: HeartbeatClusterInputs, node: ClusterNode): Promise<unknown> {
+  const seconds = Math.max(c.startTimeoutSeconds, c.shutdownTimeoutSeconds) + 120;
+  return node.host.exec(buildStopHeartbeatScript(seconds, c.debugFile), { timeoutMs: (seconds + 60) * 1000 });
 }
 
 /** Both nodes run Heartbeat, each sees the other active, and neither is handing a group over. */

@@ -158,8 +158,21 @@ export function buildStartHeartbeatScript(): Shell {
 }
 
 /** Stops Heartbeat: the node's groups stop, so its DomUs migrate to the peer. */
-export function buildStopHeartbeatScript(): Shell {
-  return joinLines([literal("set -eu"), literal("systemctl disable --quiet heartbeat.service"), literal("systemctl stop heartbeat.service")]);
+/**
+ * Stops Heartbeat for good on one node. Its unit waits 30 minutes for a stop and never kills (a
+ * killed Heartbeat with a watchdog reboots the host), so the wait is bounded here and a stop that
+ * does not finish fails with Heartbeat's last log lines instead.
+ */
+export function buildStopHeartbeatScript(timeoutSeconds: number, debugFile: string | null): Shell {
+  return joinLines([
+    literal("set -eu"),
+    literal("systemctl disable --quiet heartbeat.service"),
+    sh`if ! timeout ${String(timeoutSeconds)} systemctl stop heartbeat.service; then`,
+    sh`  echo ${`Heartbeat did not stop within ${timeoutSeconds} s; its last log lines:`} >&2`,
+    debugFile === null ? literal("  journalctl -u heartbeat.service -n 30 --no-pager >&2 || true") : sh`  tail -n 30 ${debugFile} >&2 || true`,
+    literal("  exit 1"),
+    literal("fi"),
+  ]);
 }
 
 /**

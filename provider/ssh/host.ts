@@ -29,6 +29,9 @@ export interface WriteFileOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** After the deadline, how long the host gets to end the command before the channel is closed. */
+const CLIENT_GRACE_MS = 20_000;
+const ABANDON_AFTER_MS = 15_000;
 
 /** One SSH connection to one host, shared by every resource of a run that talks to it. */
 export class Host {
@@ -37,7 +40,11 @@ export class Host {
     private readonly client: Client,
     /** The SHA256 fingerprint the host presented when the connection was made. */
     readonly hostKey: string,
-  ) {}
+  ) {
+    client.on("close", () => (this.ended = true));
+  }
+
+  private ended = false;
 
   get name(): string {
     return describeHost(this.connection);
@@ -46,8 +53,12 @@ export class Host {
   /** Runs a command; the exit code decides success, stderr alone never does. */
   async exec(command: Shell | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const shell = command instanceof Shell ? command : argv(command);
-    const wrapped = this.connection.sudo ? sh`sudo -n sh -c ${shell.text}` : sh`sh -c ${shell.text}`;
-    const result = await this.run(wrapped.text, options);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // The host kills the command (and its process group) at the deadline itself: sshd ignores
+    // signal requests, and closing the channel does not end a command that is still running.
+    const bounded = sh`timeout -k 10 ${String(Math.max(1, Math.ceil(timeoutMs / 1000)))} sh -c ${shell.text}`;
+    const wrapped = this.connection.sudo ? sh`sudo -n ${bounded}` : bounded;
+    const result = await this.run(wrapped.text, timeoutMs, options.stdin);
     const accepted = options.okExitCodes ?? [];
     const ok = result.exitCode === 0 || (result.exitCode !== null && (accepted === "any" || accepted.includes(result.exitCode)));
     if (!ok) {
@@ -104,47 +115,77 @@ trap - EXIT`,
 
   /** Ends the connection (the pool forgets it). */
   close(): void {
+    this.ended = true;
     this.client.end();
   }
 
-  private run(
-    command: string,
-    options: ExecOptions,
-  ): Promise<{ stdout: string; stderr: string; exitCode: number | null; signal?: string }> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
-        if (err) {
-          reject(new HostCommandError({ host: this.name, command: "(channel)", exitCode: null, signal: err.message, stdout: "", stderr: String(err) }));
-          return;
-        }
+  /** Whether the connection has ended: the pool dials a new one instead. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  private run(command: string, timeoutMs: number, stdin: string | Buffer | undefined): Promise<RunResult> {
+    const started = Date.now();
+    const timedOut = `timeout after ${Math.round(timeoutMs / 1000)} s`;
+    return new Promise((resolve) => {
+      const gone = (why: string) =>
+        resolve({ stdout: "", stderr: "", exitCode: null, signal: `the connection is gone (${why}); run again to reconnect` });
+      const onChannel = (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return gone(err.message);
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let exitCode: number | null = null;
         let signal: string | undefined;
-        const timer = setTimeout(() => {
-          signal = `timeout after ${Math.round(timeoutMs / 1000)} s`;
-          channel.close();
-        }, timeoutMs);
-        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
-        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-        channel.on("exit", (code: number | null, sig?: string) => {
-          exitCode = code;
-          if (sig) signal = sig;
-        });
-        channel.on("close", () => {
-          clearTimeout(timer);
+        let abandon: NodeJS.Timeout | undefined;
+        let settled = false;
+        const settle = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(fallback);
+          clearTimeout(abandon);
+          const killedOnHost = (exitCode === 124 || exitCode === 137) && Date.now() - started >= timeoutMs;
+          if (killedOnHost) signal = timedOut;
           resolve({
             stdout: Buffer.concat(stdout).toString("utf8"),
             stderr: Buffer.concat(stderr).toString("utf8"),
             exitCode: signal?.startsWith("timeout") ? null : exitCode,
             ...(signal !== undefined ? { signal } : {}),
           });
+        };
+        // Should the host not end the command (one stuck in the kernel, or a child that left the
+        // process group and holds the output open), close the channel, then drop the connection.
+        const fallback = setTimeout(() => {
+          signal = timedOut;
+          channel.close();
+          abandon = setTimeout(() => {
+            signal = `${timedOut}; the host did not end the command, so the connection was dropped`;
+            settle();
+            this.close();
+          }, ABANDON_AFTER_MS);
+        }, timeoutMs + Math.min(CLIENT_GRACE_MS, timeoutMs));
+        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        channel.on("exit", (code: number | null, sig?: string) => {
+          exitCode = code;
+          if (sig && !signal) signal = sig;
         });
-        if (options.stdin !== undefined) channel.end(options.stdin);
+        channel.on("close", settle);
+        if (stdin !== undefined) channel.end(stdin);
         else channel.end();
-      });
+      };
+      try {
+        if (this.closed) gone("closed after an earlier command hung");
+        else this.client.exec(command, onChannel);
+      } catch (err) {
+        gone(err instanceof Error ? err.message : String(err));
+      }
     });
   }
 }
 
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal?: string;
+}

@@ -28,6 +28,10 @@ export async function connect(connection: Connection, recordedHostKey?: string):
     pending.catch(() => pool.delete(key));
   }
   const host = await pending;
+  if (host.closed) {
+    if (pool.get(key) === pending) pool.delete(key);
+    return connect(connection, recordedHostKey);
+  }
   verifyHostKey(describeHost(connection), expectedHostKey, host.hostKey);
   return host;
 }

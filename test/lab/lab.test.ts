@@ -19,6 +19,10 @@ import {
   labStart,
   waitFor,
 } from "../support/lab";
+import { isHostCommandError, type HostCommandError } from "../../provider/errors";
+import { sh } from "../../provider/shell";
+import { connectionSchema } from "../../provider/ssh/connection";
+import { closeAll, connect } from "../../provider/ssh/pool";
 
 jest.setTimeout(10 * 60_000);
 
@@ -216,5 +220,35 @@ describe("the lab's hard kill", () => {
       what: "ha1 to reach the restarted ha2 over the crossover link",
     });
     await labRun("ha2", "rm -f /root/lab-kill-marker");
+  });
+});
+
+describe("the SSH layer against the lab's OpenSSH", () => {
+  const hostOfHa1 = () => {
+    const conn = labConnection();
+    const n = conn.nodes.ha1;
+    return connect(connectionSchema.parse({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey: readFileSync(conn.privateKeyPath, "utf8") }));
+  };
+
+  afterAll(() => closeAll());
+
+  test("a command past its timeout is killed on the host", async () => {
+    const host = await hostOfHa1();
+    const started = Date.now();
+    const err = (await host.exec(sh`sleep 300`, { timeoutMs: 2000 }).catch((e: unknown) => e)) as HostCommandError;
+    expect([isHostCommandError(err), err.exitCode, err.signal, Date.now() - started < 15_000]).toEqual([true, null, "timeout after 2 s", true]);
+    expect((await labRun("ha1", "pgrep -fx 'sleep 300' || true")).trim()).toBe("");
+  });
+
+  test("a command the host never ends is given up, and the next command gets a new connection", async () => {
+    const host = await hostOfHa1();
+    const started = Date.now();
+    // The command stops the host-side `timeout` that runs it (as a process stuck in the kernel
+    // would not react either): sshd keeps the channel open while its child lives.
+    const err = (await host.exec(sh`kill -STOP "$PPID"; sleep 600`, { timeoutMs: 2000 }).catch((e: unknown) => e)) as HostCommandError;
+    const waited = Date.now() - started;
+    await labRun("ha1", "pkill -KILL -f '^timeout -k 10 2 sh -c' || true; pkill -f '^sleep 600$' || true");
+    expect([isHostCommandError(err), err.exitCode, /connection was dropped/.test(err.signal ?? ""), waited < 40_000]).toEqual([true, null, true, true]);
+    expect((await (await hostOfHa1()).exec(sh`echo again`)).stdout).toBe("again\n");
   });
 });

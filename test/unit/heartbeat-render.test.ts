@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import {
   buildDisableStockXendomainsScript,
   buildInstallAndReloadScript,
   buildRemoveAutoLinksScript,
+  buildStopHeartbeatScript,
   heartbeatFiles,
   heartbeatTime,
   renderAuthkeys,
@@ -165,5 +166,28 @@ describe("service commands", () => {
     const before = Math.floor(lstatSync(live).mtimeMs / 1000);
     execFileSync("sh", ["-c", buildInstallAndReloadScript([{ staged, live }]).text], { env: { PATH: `${bin}:/usr/bin:/bin` } });
     expect(Math.floor(lstatSync(live).mtimeMs / 1000)).toBeGreaterThan(before);
+  });
+
+  describe("stopping Heartbeat", () => {
+    // systemctl is faked: "stop" takes as long as STOP_SECONDS says.
+    function stop(stopSeconds: number) {
+      const dir = mkdtempSync(join(tmpdir(), "hb-stop-"));
+      writeFileSync(join(dir, "systemctl"), '#!/bin/sh\nif [ "$1" = stop ]; then sleep "$STOP_SECONDS"; fi\n');
+      chmodSync(join(dir, "systemctl"), 0o755);
+      writeFileSync(join(dir, "ha-debug"), "heartbeat: WARN: Shutdown delayed until current resource activity finishes.\n");
+      const r = spawnSync("sh", ["-c", buildStopHeartbeatScript(1, join(dir, "ha-debug")).text], {
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, STOP_SECONDS: String(stopSeconds) },
+        encoding: "utf8",
+      });
+      return [r.status, r.stderr];
+    }
+
+    it("succeeds when Heartbeat stops in time", () => {
+      expect(stop(0)).toEqual([0, ""]);
+    });
+
+    it("gives up after the bound with Heartbeat's last log lines, instead of waiting for the unit's 30 minutes", () => {
+      expect(stop(5)).toEqual([1, "Heartbeat did not stop within 1 s; its last log lines:\nheartbeat: WARN: Shutdown delayed until current resource activity finishes.\n"]);
+    });
   });
 });
