@@ -157,7 +157,6 @@ export function buildStartHeartbeatScript(): Shell {
   return joinLines([literal("set -eu"), literal("systemctl enable --quiet heartbeat.service"), literal("systemctl start heartbeat.service")]);
 }
 
-/** Stops Heartbeat: the node's groups stop, so its DomUs migrate to the peer. */
 /**
  * Stops Heartbeat for good on one node. Its unit waits 30 minutes for a stop and never kills (a
  * killed Heartbeat with a watchdog reboots the host), so the wait is bounded here and a stop that
