@@ -3,13 +3,17 @@ export { LogicalVolume, type LogicalVolumeArgs } from "./provider/lvm/logical-vo
 export { DrbdResource, type DrbdResourceArgs } from "./provider/drbd/drbd-resource";
 export { NodeNetwork, type NodeNetworkArgs } from "./provider/network/node-network";
 export { HeartbeatCluster, type HeartbeatClusterArgs } from "./provider/heartbeat/cluster";
-export type { ConnectionInput } from "./provider/ssh/connection";
+export { checkConnectionSettings, type ConnectionInput, type ConnectionSettings } from "./provider/ssh/connection";
 export {
+  ConnectionError,
   HostCommandError,
+  HostKeyConflictError,
   HostKeyMismatchError,
   RefusedError,
   ValidationError,
+  isConnectionError,
   isHostCommandError,
+  isHostKeyConflictError,
   isHostKeyMismatchError,
   isRefusedError,
 } from "./provider/errors";

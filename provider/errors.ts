@@ -5,7 +5,7 @@
 
 const BRAND = Symbol.for("pulumi-xen-ha.error");
 
-export type ErrorKind = "host-command" | "host-key" | "connection" | "refused" | "validation";
+export type ErrorKind = "host-command" | "host-key" | "host-key-conflict" | "connection" | "refused" | "validation";
 
 abstract class XenHaError extends Error {
   readonly [BRAND]: ErrorKind;
@@ -65,19 +65,71 @@ export function isHostCommandError(value: unknown): value is HostCommandError {
   return hasKind(value, "host-command");
 }
 
-/** The host presented a key other than the pinned or previously recorded one. */
+/** Where the key a host had to present came from. */
+export type HostKeyExpectation =
+  /** `connection.hostKey` in the program. */
+  | { from: "pin" }
+  /** `observedHostKey(s)` in this resource's own state: the machine its data lives on. */
+  | { from: "record" }
+  /** Another pin or record of the stack, or a key this run already saw, for the same endpoint. */
+  | { from: "known"; source: string };
+
+/**
+ * How the mismatch was caught: during the SSH handshake of a new connection, before
+ * authentication; or from a connection to the same endpoint made earlier in this run.
+ */
+export type HostKeyRefusal = "handshake" | "pooled";
+
+/** The host presented a key other than the one it had to present. */
 export class HostKeyMismatchError extends XenHaError {
+  readonly expectation: HostKeyExpectation;
+  readonly refusedAt: HostKeyRefusal;
+
   constructor(
     readonly host: string,
     readonly expected: string,
     readonly presented: string,
+    context: { expectation?: HostKeyExpectation; refusedAt?: HostKeyRefusal } = {},
   ) {
-    super(
-      "host-key",
-      `${host}: host key changed: expected ${expected}, the host presented ${presented}. ` +
-        `Nothing was sent to it. If the host was reinstalled on purpose, verify the new fingerprint ` +
-        `out of band and set connection.hostKey to "${presented}".`,
-    );
+    const expectation = context.expectation ?? { from: "pin" };
+    const refusedAt = context.refusedAt ?? "handshake";
+    super("host-key", [`${host}: host key mismatch: ${expectationText(expectation, expected)}, but ${whatHappened(refusedAt, presented)}`, adviceFor(expectation, presented)].join("\n"));
+    this.expectation = expectation;
+    this.refusedAt = refusedAt;
+  }
+}
+
+function expectationText(e: HostKeyExpectation, expected: string): string {
+  switch (e.from) {
+    case "pin":
+      return `connection.hostKey pins ${expected}`;
+    case "record":
+      return `this resource's state records ${expected} (its observed host key), the key of the machine its data lives on`;
+    case "known":
+      return `this stack knows ${expected} for this endpoint (${e.source})`;
+  }
+}
+
+function whatHappened(refusedAt: HostKeyRefusal, presented: string): string {
+  return refusedAt === "handshake"
+    ? `the host presented ${presented}. The connection was refused during the SSH handshake, before authentication: no credential and no command was sent to it.`
+    : `another connection to this endpoint had already been made in this run (for another resource, or trusting the key on first use), and ${presented} is the key it presented. ` +
+        `That connection had already logged in; it was not used for this resource, so nothing of this resource was sent over it.`;
+}
+
+function adviceFor(e: HostKeyExpectation, presented: string): string {
+  switch (e.from) {
+    case "pin":
+      return `If the host was reinstalled on purpose, verify its new fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on its console) and set connection.hostKey to it.`;
+    case "record":
+      return (
+        `This is another machine than the one this resource's data lives on. A connection change that still reaches that machine (host 127.0.0.1 → localhost, say) ` +
+        `is an in-place update verified by the recorded key; this one reaches a host with another key. If the machine was reinstalled and still holds the data, ` +
+        `set connection.hostKey to "${presented}" only after verifying that fingerprint out of band. To move volumes to another machine on purpose, ` +
+        `create new resources on the new machine and copy the data, then delete the old ones.`
+      );
+    case "known":
+      return `If the host was reinstalled on purpose, verify its new fingerprint out of band and set connection.hostKey to it in every resource that connects to this host.`;
   }
 }
 
@@ -85,14 +137,53 @@ export function isHostKeyMismatchError(value: unknown): value is HostKeyMismatch
   return hasKind(value, "host-key");
 }
 
+/** One place a host key came from, for messages: `connection.hostKey of XenDomU "web"`, say. */
+export interface HostKeySource {
+  key: string;
+  source: string;
+}
+
+/**
+ * Two different keys are known for one SSH endpoint (a pin and a record, two records…): only one
+ * machine answers there, so one of them is wrong. Refused before anything connects.
+ */
+export class HostKeyConflictError extends XenHaError {
+  constructor(
+    readonly endpoint: string,
+    readonly known: HostKeySource,
+    readonly claimed: HostKeySource,
+    /** Whether a connection had already logged in when the conflict came to light (it is then closed). */
+    readonly afterLogin = false,
+  ) {
+    super(
+      "host-key-conflict",
+      `${endpoint}: two different host keys are known for this SSH endpoint: ${known.key} (${known.source}) and ${claimed.key} (${claimed.source}). ` +
+        (afterLogin
+          ? `A connection of this run had already logged in there when the other key became known; it was closed and nothing more is sent over it. `
+          : `Refused before connecting: nothing was sent to it. `) +
+        `Verify the host's fingerprint out of band and set connection.hostKey to it in every resource that connects to ${endpoint}; ` +
+        `a resource whose state records the other key has its data on another machine.`,
+    );
+  }
+}
+
+export function isHostKeyConflictError(value: unknown): value is HostKeyConflictError {
+  return hasKind(value, "host-key-conflict");
+}
+
 /** The SSH connection could not be established or was lost. */
 export class ConnectionError extends XenHaError {
+  /** The command that was running or about to run when the connection failed (secrets redacted). */
+  readonly command: string | undefined;
+
   constructor(
     readonly host: string,
     message: string,
     cause?: unknown,
+    command?: string,
   ) {
     super("connection", `${host}: ${message}`, { cause });
+    this.command = command;
   }
 }
 

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { diffInputs, nested, type Classifier, type DiffRules } from "./diff";
 import type { InputFailure } from "./errors";
-import { parseInputs, stripProviderKey } from "./inputs";
+import { containsUnknown, parseInputs, stripProviderKey } from "./inputs";
 
 export type Props = Record<string, unknown>;
 
@@ -47,9 +47,13 @@ export class PartialCreateError extends Error {
   }
 }
 
-/** How each field of a connection is changed: another host is another resource; the rest is bookkeeping. */
+/**
+ * How each field of a connection is changed: all of it is bookkeeping. Reaching the same machine
+ * by another address (an IP for a name, a new management address) is an update, and the update
+ * proves it is the same machine by the host key recorded in the state before it touches anything.
+ */
 export const connectionFieldRules = {
-  host: "replace",
+  host: "update",
   port: "update",
   user: "update",
   privateKey: "update",
@@ -70,6 +74,11 @@ export interface Spec<S extends z.ZodType> {
   rules: DiffRules;
   /** Checks that need the previous inputs (a shrink refused before preview ends, say). */
   validateChange?: (olds: z.output<S>, news: z.output<S>) => InputFailure[];
+  /**
+   * For a resource that holds data: what a replace would delete, for the refusal (given the old
+   * inputs). A replace is then refused in preview unless the new inputs set `allowDestructiveReplace`.
+   */
+  dataLostOnReplace?: (olds: z.output<S>) => string;
 }
 
 export function checkWith<S extends z.ZodType>(spec: Spec<S>, olds: Props, news: Props): CheckResult {
@@ -78,11 +87,29 @@ export function checkWith<S extends z.ZodType>(spec: Spec<S>, olds: Props, news:
     return { inputs: stripProviderKey(news) as Props, failures: parsed.failures };
   }
   const inputs = parsed.value as Props;
-  const previous = parseInputs(spec.schema, olds);
-  const failures = previous.ok && spec.validateChange && Object.keys(stripProviderKey(olds) as Props).length > 0
-    ? spec.validateChange(previous.value, parsed.value)
-    : [];
+  const previous = parseInputs(spec.schema, olds, { unknownFields: "ignore" });
+  const hasOlds = previous.ok && Object.keys(stripProviderKey(olds) as Props).length > 0;
+  if (!hasOlds) return { inputs, failures: [] };
+  const failures = [
+    ...(spec.validateChange?.(previous.value, parsed.value) ?? []),
+    ...replaceRefusals(spec, previous.value as Props, inputs),
+  ];
   return { inputs, failures };
+}
+
+/** A replace deletes the old resource first: refused for data unless the user opted in. */
+function replaceRefusals<S extends z.ZodType>(spec: Spec<S>, olds: Props, news: Props): InputFailure[] {
+  if (!spec.dataLostOnReplace || news.allowDestructiveReplace === true) return [];
+  const { replaces } = diffInputs(olds, news, spec.rules);
+  const lost = spec.dataLostOnReplace(olds as z.output<S>);
+  // A value still unknown in preview is checked again once it is known, before anything is applied.
+  return replaces.filter((property) => !containsUnknown(news[property])).map((property) => ({
+    property,
+    reason:
+      `changing ${property} replaces this ${spec.typeName}, which deletes ${lost}. ` +
+      `Nothing was changed. Set allowDestructiveReplace: true if that loss is intended; to keep the data, ` +
+      `leave ${property} as it was and move the data deliberately (a new resource beside this one, copy, then remove this one).`,
+  }));
 }
 
 export function diffWith(spec: Pick<Spec<z.ZodType>, "rules">, olds: Props, news: Props): DiffResult {

@@ -4,6 +4,8 @@
  * and old state keeps working with newer code.
  */
 import type { Lifecycle, Props } from "./lifecycle";
+import { claimsOfCall } from "./ssh/host-key-claims";
+import { knownHosts } from "./ssh/known-hosts";
 
 export type ResourceKind = "VolumeGroup" | "LogicalVolume" | "DrbdResource" | "NodeNetwork" | "HeartbeatCluster" | "XenDomU" | "XenMigrationTrust" | "XenToolsImage";
 
@@ -22,7 +24,43 @@ export function implementation(kind: ResourceKind): Lifecycle {
   const load = loaders[kind];
   if (!load) throw new Error(`pulumi-xen-ha: unknown resource kind ${String(kind)}: the installed package is older than the state`);
   const lifecycle = load();
-  return { ...lifecycle, create: (inputs) => lifecycle.create(inputs).catch((err: unknown) => rethrowWithProvider(err, inputs)) };
+  const learn = (id: string | undefined, bags: { news?: Props; olds?: Props }) => learnHostKeys(kind, id, bags);
+  return {
+    async check(olds, news) {
+      learn(undefined, { news, olds });
+      return lifecycle.check(olds, news);
+    },
+    async diff(id, olds, news) {
+      learn(id, { news, olds });
+      return lifecycle.diff(id, olds, news);
+    },
+    async create(inputs) {
+      learn(undefined, { news: inputs });
+      return lifecycle.create(inputs).catch((err: unknown) => rethrowWithProvider(err, inputs));
+    },
+    async read(id, props) {
+      learn(id, { olds: props });
+      return lifecycle.read(id, props);
+    },
+    async update(id, olds, news) {
+      learn(id, { news, olds });
+      return lifecycle.update(id, olds, news);
+    },
+    async delete(id, props) {
+      learn(id, { olds: props });
+      return lifecycle.delete(id, props);
+    },
+  };
+}
+
+/**
+ * Every call tells the process-wide registry which host keys this resource states (pins in the
+ * program, keys recorded in its state), before it runs: a later resource on the same host is then
+ * held to them, and two keys for one host are refused (HostKeyConflictError).
+ */
+function learnHostKeys(kind: ResourceKind, id: string | undefined, bags: { news?: Props; olds?: Props }): void {
+  const name = id ?? (typeof bags.news?.name === "string" ? bags.news.name : undefined);
+  knownHosts.learnAll(claimsOfCall(name === undefined ? kind : `${kind} "${name}"`, bags));
 }
 
 /**

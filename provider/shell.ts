@@ -12,16 +12,22 @@ export function quote(value: string | number): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A piece of shell text, with the secrets it contains so they can be redacted from messages. */
+/**
+ * A piece of shell text, with the same text as it may be shown to people (each secret word as
+ * `***`), built side by side as the text is put together: a secret is never searched for in the
+ * text, so a short one cannot mangle the rest of the command.
+ */
 export class Shell {
+  /** The command as it may be shown to people: secret words replaced by `***`. */
+  readonly display: string;
+
   constructor(
     readonly text: string,
+    display?: string,
+    /** The secret values inside, for callers that must keep them out of other output. */
     readonly secrets: readonly string[] = [],
-  ) {}
-
-  /** The command as it may be shown to people: secrets replaced by `***`. */
-  get display(): string {
-    return redact(this.text, [...this.secrets.map(quote), ...this.secrets]);
+  ) {
+    this.display = display ?? text;
   }
 
   toString(): string {
@@ -40,33 +46,41 @@ export function secretWord(value: string): SecretWord {
 
 export type ShellValue = string | number | Shell | SecretWord | readonly (string | number | SecretWord)[];
 
+const HIDDEN = "***";
+
 /**
  * Tagged template that quotes every interpolated value: strings and numbers become one word each,
  * arrays become one word per element, `Shell` values are inserted as they are (they were built
- * the same way).
+ * the same way). Secret words are quoted into the text and shown as `***` in the display.
  */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): Shell {
   let text = strings[0] ?? "";
+  let display = text;
   const secrets: string[] = [];
   values.forEach((value, i) => {
-    text += render(value, secrets) + (strings[i + 1] ?? "");
+    const piece = render(value, secrets);
+    const literalPart = strings[i + 1] ?? "";
+    text += piece.text + literalPart;
+    display += piece.display + literalPart;
   });
-  return new Shell(text, secrets);
+  return new Shell(text, display, secrets);
 }
 
-function render(value: ShellValue, secrets: string[]): string {
+function render(value: ShellValue, secrets: string[]): { text: string; display: string } {
   if (value instanceof Shell) {
     secrets.push(...value.secrets);
-    return value.text;
+    return { text: value.text, display: value.display };
   }
   if (value instanceof SecretWord) {
     secrets.push(value.value);
-    return quote(value.value);
+    return { text: quote(value.value), display: HIDDEN };
   }
   if (Array.isArray(value)) {
-    return value.map((item) => render(item as string | number | SecretWord, secrets)).join(" ");
+    const pieces = value.map((item) => render(item as string | number | SecretWord, secrets));
+    return { text: pieces.map((p) => p.text).join(" "), display: pieces.map((p) => p.display).join(" ") };
   }
-  return quote(value as string | number);
+  const word = quote(value as string | number);
+  return { text: word, display: word };
 }
 
 /** One command from an argument vector. */
@@ -85,6 +99,7 @@ export function script(...steps: readonly Shell[]): Shell {
 export function joinLines(parts: readonly Shell[]): Shell {
   return new Shell(
     parts.map((p) => p.text).join("\n"),
+    parts.map((p) => p.display).join("\n"),
     parts.flatMap((p) => p.secrets),
   );
 }
@@ -94,6 +109,10 @@ export function literal(text: string): Shell {
   return new Shell(text);
 }
 
+/**
+ * Replaces each secret's text wherever it occurs, for free text such as a tool's output. Never for
+ * a command: a short secret matches inside other words (a Shell's `display` is built instead).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {

@@ -4,7 +4,7 @@
  * `xen-ha:lab: true` the nodes' connections come from the QEMU lab instead.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TwoNodeXenHa, type ClusterNodeArgs, type ClusterVmArgs } from "pulumi-xen-ha";
+import { TwoNodeXenHa, checkConnectionSettings, type ClusterNodeArgs, type ClusterVmArgs } from "pulumi-xen-ha";
 import { labHeartbeatKey, labNodes } from "./lab";
 
 const config = new pulumi.Config("xen-ha");
@@ -14,9 +14,14 @@ const lab = config.getBoolean("lab") ?? false;
 function configuredNodes(): [ClusterNodeArgs, ClusterNodeArgs] {
   const privateKey = config.requireSecret("sshPrivateKey");
   const nodes = config.requireObject<Omit<ClusterNodeArgs, "connection">[]>("nodes");
-  const hosts = config.requireObject<{ host: string; port?: number; user?: string; hostKey: string }[]>("connections");
-  if (nodes.length !== 2 || hosts.length !== 2) throw new Error("xen-ha:nodes and xen-ha:connections must each list the two nodes");
-  const node = (i: number): ClusterNodeArgs => ({ ...nodes[i]!, connection: pulumi.output({ ...hosts[i]!, privateKey }) });
+  const hosts = config.requireObject<unknown[]>("connections");
+  if (!Array.isArray(nodes) || !Array.isArray(hosts) || nodes.length !== 2 || hosts.length !== 2) {
+    throw new Error("xen-ha:nodes and xen-ha:connections must each list the two nodes");
+  }
+  // Checked here, where the config path is known: a YAML typo such as `hostkey:` would otherwise
+  // reach the resources inside an Output and leave the host key unpinned.
+  const connections = hosts.map((h, i) => checkConnectionSettings(h, `xen-ha:connections[${i}]`));
+  const node = (i: number): ClusterNodeArgs => ({ ...nodes[i]!, connection: pulumi.output({ ...connections[i]!, privateKey }) });
   return [node(0), node(1)];
 }
 

@@ -3,6 +3,8 @@ import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { pollUntil } from "../poll";
+import { progress } from "../progress";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { describeHost } from "../ssh/connection";
 import { formatBytes, parseSize } from "../lvm/size";
@@ -21,7 +23,7 @@ import {
 } from "./commands";
 import { backingSizes, checkPreconditions, connectNodes, installConfig, probeMetadata, probeNode, probeVolumeContent, validateConfig, type DrbdNode } from "./node-ops";
 import { renderResource, resourceConfigPath } from "./render";
-import { deleteRefusal, drbdResourceRules, planInitialSync, planMetadata, planUpdate, validateDrbdChange } from "./rules";
+import { adoptionRefusal, deleteRefusal, drbdResourceRules, existingParts, planInitialSync, planMetadata, planUpdate, validateDrbdChange } from "./rules";
 import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
 import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
 
@@ -38,13 +40,15 @@ export class DrbdResource extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   /** Per node hostname: connection state, roles, disk states and sync progress as last read. */
   declare readonly status: pulumi.Output<Record<string, DrbdNodeStatus>>;
+  /** Whether the resource existed before this resource took it over. */
+  declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: DrbdResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("DrbdResource"),
       name,
-      { ...args, status: undefined, observedHostKeys: undefined, driftedNodes: undefined },
+      { ...args, nodes: secretInput(args.nodes), status: undefined, adopted: undefined, observedHostKeys: undefined, driftedNodes: undefined },
       { ...opts, additionalSecretOutputs: ["nodes"] },
       "xenha",
       "DrbdResource",
@@ -61,6 +65,8 @@ const spec = {
     driftedNodes: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
   },
   validateChange: validateDrbdChange,
+  dataLostOnReplace: (olds: DrbdResourceInputs) =>
+    `DRBD resource ${olds.name} on both nodes (taken down${olds.wipeMetadataOnDelete ? ", its meta-data wiped" : ""}; the replacement starts with a new initial sync over the data)`,
 } as const;
 
 const SYNC_TIMEOUT_MS = 60 * 60_000;
@@ -85,22 +91,25 @@ function outputs(r: DrbdResourceInputs, nodes: DrbdNode[], probes: Record<string
   };
 }
 
-function progress(message: string): void {
-  process.stderr.write(`pulumi-xen-ha: ${message}\n`);
-}
-
 function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
   const node = nodes.find((n) => n.spec.hostname === hostname);
   if (!node) throw new Error(`no node ${hostname}`);
   return node;
 }
 
-async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touchedHosts: false }): Promise<void> {
+/** `created` is set by a create (not by an update that finishes one): what exists then is a take-over. */
+async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touchedHosts: false, created: false, adopted: false }): Promise<void> {
   const probes = await statuses(r, nodes);
+  const metadata = Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.spec.hostname, await probeMetadata(n)] as const)));
+  if (done.created) {
+    const parts = existingParts(r, probes, metadata);
+    const refusal = adoptionRefusal(r, parts);
+    if (refusal) throw new RefusedError(refusal);
+    done.adopted = parts.length > 0;
+  }
   await Promise.all(nodes.map((n) => checkPreconditions(n, probes[n.spec.hostname]!)));
   for (const n of nodes) await validateConfig(r, n);
   const sourceContent = r.skipInitialSync ? await probeVolumeContent(nodeNamed(nodes, r.initialSyncSource)) : undefined;
-  const metadata = Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.spec.hostname, await probeMetadata(n)] as const)));
   const plan = planMetadata(r, metadata);
   if ("refused" in plan) throw new RefusedError(plan.refused);
   // Meta-data that has never been UpToDate is as fresh as meta-data made now (a create cut short).
@@ -165,16 +174,16 @@ export const drbdResourceLifecycle: Lifecycle = {
     const r = drbdResourceSchema.parse(raw);
     const nodes = await connectNodes(r);
     const id = `${r.name}@${r.nodes.map((n) => describeHost(n.connection)).join(",")}`;
-    const done = { touchedHosts: false };
+    const done = { touchedHosts: false, created: true, adopted: false };
     try {
       await bringUp(r, nodes, done);
     } catch (err) {
       // Refused before anything was written: nothing to track. Otherwise keep it in the state.
       if (!done.touchedHosts) throw err;
       // Something may be installed or up on the nodes: keep it in the state so nothing is orphaned.
-      throw new PartialCreateError(id, outputs(r, nodes, await statuses(r, nodes).catch(() => ({}))), err);
+      throw new PartialCreateError(id, { ...outputs(r, nodes, await statuses(r, nodes).catch(() => ({}))), adopted: done.adopted }, err);
     }
-    return { id, outs: outputs(r, nodes, await statuses(r, nodes)) };
+    return { id, outs: { ...outputs(r, nodes, await statuses(r, nodes)), adopted: done.adopted } };
   },
 
   async read(id, props) {
@@ -226,6 +235,10 @@ export const drbdResourceLifecycle: Lifecycle = {
     const r = drbdResourceSchema.parse(props);
     const nodes = await connectNodes(r, recordedKeys(props));
     const probes = await statuses(r, nodes);
+    if (props.adopted === true && !r.deleteAdopted) {
+      progress(`${r.name} was adopted, so it is left up on the nodes with its files and meta-data (deleteAdopted: true removes it)`);
+      return;
+    }
     const refusal = deleteRefusal(r, Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status])));
     if (refusal) throw new RefusedError(refusal);
     for (const n of nodes) {

@@ -89,7 +89,41 @@ export const drbdResourceRules: DiffRules = {
   skipInitialSync: "update",
   waitForSync: "update",
   wipeMetadataOnDelete: "update",
+  adopt: "update",
+  deleteAdopted: "update",
+  allowDestructiveReplace: "update",
 };
+
+/**
+ * What of the resource already exists on the nodes before this resource made anything: up in the
+ * kernel, an installed file, or meta-data that has been in sync at least once (meta-data that
+ * never was holds no data; a create cut short leaves such).
+ */
+export function existingParts(
+  r: Pick<DrbdResourceInputs, "name">,
+  probes: Readonly<Record<string, { up: boolean; installedConfig?: string }>>,
+  metadata: Readonly<Record<string, MetadataProbe>>,
+): string[] {
+  const parts: string[] = [];
+  for (const [hostname, probe] of Object.entries(probes)) {
+    if (probe.up) parts.push(`${r.name} is up on ${hostname}`);
+    else if (probe.installedConfig !== undefined) parts.push(`${hostname} has its configuration file`);
+  }
+  for (const [hostname, meta] of Object.entries(metadata)) {
+    if (meta.found && !meta.gi.justCreated) parts.push(`${hostname} has its meta-data (current UUID ${meta.gi.current})`);
+  }
+  return parts;
+}
+
+/** A create over what exists is a take-over, which only `adopt` allows. */
+export function adoptionRefusal(r: Pick<DrbdResourceInputs, "name" | "adopt">, parts: readonly string[]): string | undefined {
+  if (parts.length === 0 || r.adopt) return undefined;
+  return (
+    `DRBD resource ${r.name} already exists and this stack did not create it: ${parts.join("; ")}. Nothing was changed. ` +
+    `Set adopt: true to take it over keeping its meta-data and data (no create-md, no full sync; it is then left on the nodes when the resource is deleted, unless deleteAdopted: true), ` +
+    `or choose another name.`
+  );
+}
 
 /** Changes refused before preview ends. */
 export function validateDrbdChange(olds: DrbdResourceInputs, news: DrbdResourceInputs): InputFailure[] {

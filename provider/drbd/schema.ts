@@ -2,13 +2,13 @@
  * Inputs of a DRBD resource replicated between the two nodes, with the seed's values as defaults,
  * and the checks that need more than one field (or more than one resource) to decide.
  */
-import { isIP } from "node:net";
 import { z } from "zod";
 import type { InputFailure } from "../errors";
 import { isUnknown } from "../inputs";
 import { blockDevice, size } from "../lvm/schema";
 import { formatBytes } from "../lvm/size";
 import { connectionSchema } from "../ssh/connection";
+import { hostName, ipAddress } from "../values";
 
 /**
  * Words drbdadm 8.4's scanner reads as keywords, so `resource WORD {` would not parse; `all` means
@@ -36,9 +36,9 @@ const RESERVED_NAMES = new Set(
   "use-rle verify-alg void volume wait-after-sb wfc-timeout yes").split(" "),
 );
 
-/** drbd.conf's scanner takes `123`, `10M` or `1.2.3.4` for numbers and addresses, never for names. */
+/** drbd.conf's scanner takes `123`, `10M` or `1.2.3.4` for numbers and addresses, never for names; digits and dots alone are refused. */
 function readsAsWord(name: string): boolean {
-  return !/^[0-9]{1,8}[MKGs]?$/.test(name) && !/^(\d{1,3}\.){3}\d{1,3}$/.test(name);
+  return !/^[0-9]{1,8}[MKGs]?$/.test(name) && !/^[0-9.]+$/.test(name);
 }
 
 /** Names drbdadm accepts that also make a file /etc/drbd.d/NAME.res its `*.res` include matches (no leading dot). */
@@ -49,13 +49,7 @@ export const resourceName = z
   .refine(readsAsWord, "would read as a number or an address in drbd.conf");
 
 /** A node name as `uname -n` prints it (the seed uses FQDNs such as ha1.domain.local). */
-export const nodeName = z
-  .string()
-  .regex(
-    /^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
-    "must be the node's name as `uname -n` prints it (letters, digits, - and dots; at most 64)",
-  )
-  .refine(readsAsWord, "would read as a number or an address in drbd.conf");
+export const nodeName = hostName.refine(readsAsWord, "would read as a number or an address in drbd.conf");
 
 /** DRBD 8.4 accepts minors up to 2^20 - 1. */
 export const MAX_MINOR = (1 << 20) - 1;
@@ -136,7 +130,7 @@ export const drbdNodeSchema = z.object({
   /** The `on` section's name: must equal the node's `uname -n` (the seed's ha1.domain.local). */
   hostname: nodeName,
   /** Replication address on the crossover link (the seed's 192.168.1.1). IPv4 or IPv6. */
-  address: z.string().refine((a) => isIP(a) !== 0, "must be an IPv4 or IPv6 address (DRBD does not resolve names)"),
+  address: ipAddress,
   /** TCP port of this resource on the crossover link; each resource on a node needs its own. Default 7789. */
   port: z.number().int().min(1).max(65535).default(7789),
   /** The replicated device, /dev/drbdN (the seed's /dev/drbd1). */
@@ -197,7 +191,7 @@ export const drbdResourceSchema = z
     /** DRBD's online usage counter (global section): "yes", "no" or "ask". Default "yes". */
     usageCount: z.enum(["yes", "no", "ask"]).default("yes"),
     /**
-     * Size of the backing volumes ("5G", "384M" or bytes), usually a LogicalVolume's size. Growing
+     * Size of the backing volumes ("5G", "384M", or a number of MiB), usually a LogicalVolume's size. Growing
      * it runs `drbdadm resize` once both volumes have grown; shrinking is refused. Optional.
      */
     size: size.optional(),
@@ -212,6 +206,12 @@ export const drbdResourceSchema = z
     waitForSync: z.boolean().default(true),
     /** Wipe the meta-data on delete (it is kept by default so the data can be brought back). Default false. */
     wipeMetadataOnDelete: z.boolean().default(false),
+    /** Take over an existing DRBD resource of this name instead of refusing to create it; recorded in the state as `adopted`. Default false. */
+    adopt: z.boolean().default(false),
+    /** Delete an adopted DRBD resource with the resource; by default an adopted DRBD resource is left on the host when the resource is deleted. Default false. */
+    deleteAdopted: z.boolean().default(false),
+    /** Allow a change that replaces this resource, deleting the old DRBD resource with its data; without it such a change is refused in preview. Default false. */
+    allowDestructiveReplace: z.boolean().default(false),
   })
   .superRefine((r, ctx) => {
     const [a, b] = r.nodes;

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
-import { RefusedError } from "../errors";
+import { isHostKeyConflictError, isHostKeyMismatchError, RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { describeHost } from "../ssh/connection";
 import {
@@ -21,7 +22,7 @@ import {
 } from "./nodes";
 import { heartbeatPaths } from "./render";
 import { checkNodes, heartbeatClusterRules, planAuthKeyRotation } from "./rules";
-import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs } from "./schema";
+import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
 import type { GroupPlacement } from "./status";
 
 /** Inputs of the two-node Heartbeat cluster, with the seed's values as defaults (see the schema's field docs). */
@@ -51,7 +52,7 @@ export class HeartbeatCluster extends pulumi.dynamic.Resource {
     super(
       providerFor("HeartbeatCluster"),
       name,
-      { ...args, authKey: pulumi.secret(args.authKey), groups: undefined, drift: undefined, authKeyIndex: undefined, observedHostKeys: undefined },
+      { ...args, nodes: secretInput(args.nodes), authKey: pulumi.secret(args.authKey), groups: undefined, drift: undefined, authKeyIndex: undefined, observedHostKeys: undefined },
       { ...opts, additionalSecretOutputs: ["nodes", "authKey"] },
       "xenha",
       "HeartbeatCluster",
@@ -119,13 +120,20 @@ export const heartbeatClusterLifecycle: Lifecycle = {
   async read(id, props) {
     const c = heartbeatClusterSchema.parse(props);
     const index = authKeyIndexOf(props);
-    // A node that cannot be reached is reported as such; the other one still is.
-    const nodes = await Promise.all(([0, 1] as const).map((i) => connectNode(c, i, recordedKeys(props)[i]).catch(() => undefined)));
-    const reports = (await Promise.all(nodes.map((n) => (n ? probe(c, n).catch(() => undefined) : undefined)))) as Reports;
+    // A node that cannot be reached is reported as such; the other one still is. A node that
+    // presents another host key is not unreadable but another machine: that is refused.
+    const unreadable: (string | undefined)[] = [undefined, undefined];
+    const unlessImpostor = (i: NodeIndex) => (err: unknown) => {
+      if (isHostKeyMismatchError(err) || isHostKeyConflictError(err)) throw err;
+      unreadable[i] = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      return undefined;
+    };
+    const nodes = await Promise.all(([0, 1] as const).map((i) => connectNode(c, i, recordedKeys(props)[i]).catch(unlessImpostor(i))));
+    const reports = (await Promise.all(nodes.map((n, i) => (n ? probe(c, n).catch(unlessImpostor(i as NodeIndex)) : undefined)))) as Reports;
     const gone = reports.every((r) => r && !r.heartbeatRunning && Object.values(r.files).every((f) => f === null));
     if (gone) return {};
     const keys = nodes.map((n, i) => n?.host.hostKey ?? recordedKeys(props)[i]);
-    return { id, props: { ...props, ...viewOf(c, reports, index), observedHostKeys: keys } };
+    return { id, props: { ...props, ...viewOf(c, reports, index, unreadable), observedHostKeys: keys } };
   },
 
   async update(_id, olds, news) {

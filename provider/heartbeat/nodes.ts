@@ -164,11 +164,15 @@ export interface ClusterView {
   drift: NodeDrift[];
 }
 
-/** What read reports: the group holders, and where each node differs from the inputs. */
-export function viewOf(c: HeartbeatClusterInputs, reports: Reports, authKeyIndex: number): ClusterView {
+/**
+ * What read reports: the group holders, and where each node differs from the inputs. A node
+ * without a report could not be read, for the reason given in `unreadable` when there is one.
+ */
+export function viewOf(c: HeartbeatClusterInputs, reports: Reports, authKeyIndex: number, unreadable: readonly (string | undefined)[] = []): ClusterView {
   const drift = ([0, 1] as const).flatMap((i): NodeDrift[] => {
     const report = reports[i];
-    if (!report) return [{ node: c.nodes[i].name, property: "nodes", detail: "could not be read" }];
+    const why = unreadable[i];
+    if (!report) return [{ node: c.nodes[i].name, property: "nodes", detail: why ? `could not be read: ${why}` : "could not be read" }];
     return heartbeatDrift(c, i, report, scriptOptions(authKeyIndex)).map((d) => ({ node: c.nodes[i].name, ...d }));
   });
   return { groups: groupPlacement(c, reports), drift };

@@ -4,27 +4,55 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../ssh/connection";
-
-const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const ipv4Address = z.string().regex(new RegExp(`^${OCTET}(\\.${OCTET}){3}$`), "must be an IPv4 address such as 10.1.1.100");
+import { domUName } from "../xen/schema";
+import { absolutePath, absolutePathProblem, checkedString, hostName, hostOrIPv4Address, interfaceName, ipv4Address } from "../values";
 
 /** A node name as `uname -n` prints it: Heartbeat matches `node` lines and haresources against it. */
-export const heartbeatNodeName = z
-  .string()
-  .regex(/^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, "must be the node's name as `uname -n` prints it, such as ha1.domain.local");
+export const heartbeatNodeName = hostName;
 
 /** A host name or address the dom0 resolves (xl hands it to sh unquoted, so name characters only). */
-const peerAddress = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be a host name or IPv4 address such as ha2X");
+const peerAddress = hostOrIPv4Address;
 
-const interfaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be an interface name such as xenbr0 or eth1");
+/**
+ * The resource scripts Debian's heartbeat package (and drbd-utils' drbddisk) install in
+ * /etc/ha.d/resource.d: a group of that name would overwrite one, and removing the group would
+ * delete it. Compared ignoring case, so no group differs from one of them by case alone.
+ */
+export const STOCK_RESOURCE_SCRIPTS = [
+  "IPaddr", "IPaddr2", "IPsrcaddr", "IPv6addr", "LVM", "LinuxSCSI", "MailTo", "OCF", "Raid1", "SendArp", "ServeRAID", "WAS",
+  "WinPopup", "Xinetd", "apache", "db2", "drbddisk", "Filesystem", "hto-mapfuncs", "ids", "portblock", "AudibleAlarm", "Delay", "ICP",
+] as const;
+
+const stockScripts = new Set(STOCK_RESOURCE_SCRIPTS.map((n) => n.toLowerCase()));
+
+/** The resource script's name: a new file in /etc/ha.d/resource.d, never one of the package's. */
+export const resourceGroupName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be a script name of letters, digits, _ and -, starting with a letter or digit")
+  .refine((n) => !stockScripts.has(n.toLowerCase()), {
+    message: `is the name of a resource script the heartbeat package installs in /etc/ha.d/resource.d (${STOCK_RESOURCE_SCRIPTS.join(", ")}); choose another, such as xendomainsHA1`,
+  });
+
+/** Where the groups' directories live: under xendomains' own /etc/xen/auto, one level down. */
+export const AUTO_DIRECTORY_PARENT = "/etc/xen/auto";
+
+/**
+ * A group's directory of DomU links: `/etc/xen/auto/NAME`, exactly one level below /etc/xen/auto.
+ * Updates and deletes remove every symlink in it that names no DomU of the group, so it must be a
+ * directory this package owns: not /etc/xen/auto itself (the stock xendomains' links), and no
+ * path elsewhere or deeper.
+ */
+const AUTO_DIRECTORY = new RegExp(`^${AUTO_DIRECTORY_PARENT}/[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`);
+export const autoDirectory = checkedString((p) =>
+  absolutePathProblem(p) ??
+  (AUTO_DIRECTORY.test(p)
+    ? undefined
+    : `must be a directory directly under ${AUTO_DIRECTORY_PARENT}/, such as ${AUTO_DIRECTORY_PARENT}/HA1 (one name of letters, digits, _ . -): ` +
+      "the provider removes stray symlinks from it, so it must be one it owns, not /etc/xen/auto itself nor a path elsewhere"),
+);
 
 /** Domain names as the DomU resource accepts them; they also name the links in /etc/xen/auto/HAn. */
-export const domainName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "may hold only letters, digits and _ . - and must start with a letter or digit")
-  .refine((n) => !/--(incoming|migratedaway)$/.test(n), "looks like the temporary name xl gives a domain during a migration");
-
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._+/-]+$/, "must be an absolute path of letters, digits and . _ + - /");
+export const domainName = domUName;
 
 /** Seconds in Heartbeat's time syntax; fractions are written in milliseconds (`500ms`). */
 const seconds = z.number().positive().max(3600);
@@ -55,9 +83,9 @@ export const heartbeatNodeSchema = z.object({
 
 export const resourceGroupSchema = z.object({
   /** The resource script's name in /etc/ha.d/resource.d and haresources (the seed's `xendomainsHA1`). */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be a script name of letters, digits, _ and -"),
-  /** The directory whose links name the group's DomUs (the seed's `/etc/xen/auto/HA1`). */
-  autoDirectory: absolutePath,
+  name: resourceGroupName,
+  /** The directory whose links name the group's DomUs (the seed's `/etc/xen/auto/HA1`): directly under /etc/xen/auto/. */
+  autoDirectory,
 });
 
 export const clusterDomainSchema = z.object({
@@ -96,7 +124,7 @@ export const heartbeatClusterSchema = z
     /** The crossover NIC. Default `eth1`. */
     crossoverInterface: interfaceName.default("eth1"),
     /** syslog facility. Default `local0`. */
-    logFacility: z.string().regex(/^[a-z0-9]+$/, "must be a syslog facility such as local0").default("local0"),
+    logFacility: z.string().regex(/^[a-z0-9]{1,16}$/, "must be a syslog facility such as local0").default("local0"),
     /** UDP port of the heartbeats. Default 694. */
     udpPort: z.number().int().min(1).max(65535).default(694),
     /** Seconds between heartbeats. Default 1. */

@@ -14,7 +14,8 @@ const LV_FIELDS = "lv_name,vg_name,lv_path,lv_size,lv_attr,lv_uuid";
  */
 export function buildSurveyScript(devices: readonly string[] = []): Shell {
   const deviceLines = devices.map(
-    (d) => sh`if [ -b ${d} ]; then printf 'device\t%s\tyes\t%s\n' ${d} "$(blkid -p -o value -s TYPE ${d} 2>/dev/null || true)"; else printf 'device\t%s\tno\t\n' ${d}; fi`,
+    // TYPE alone misses a disk that holds only a partition table; PTTYPE names that.
+    (d) => sh`if [ -b ${d} ]; then printf 'device\t%s\tyes\t%s\n' ${d} "$(blkid -p -o export ${d} 2>/dev/null | grep -E '^(PT)?TYPE=' | tr '\n' ' ')"; else printf 'device\t%s\tno\t\n' ${d}; fi`,
   );
   return joinLines([
     literal("set -eu"),
@@ -59,6 +60,10 @@ export function buildCreateLogicalVolumeCommand(volumeGroup: string, name: strin
 
 export function buildExtendLogicalVolumeCommand(volumeGroup: string, name: string, bytes: number): Shell {
   return sh`lvextend -L ${`${bytes}b`} -- ${`${volumeGroup}/${name}`}`;
+}
+
+export function buildRenameLogicalVolumeCommand(volumeGroup: string, from: string, to: string): Shell {
+  return sh`lvrename -- ${volumeGroup} ${from} ${to}`;
 }
 
 export function buildRemoveLogicalVolumeCommand(volumeGroup: string, name: string): Shell {

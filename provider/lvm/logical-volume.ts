@@ -1,12 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Classifier } from "../diff";
 import { RefusedError } from "../errors";
-import { checkWith, connectionRule, diffWith, type Lifecycle, type Props } from "../lifecycle";
+import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { progress } from "../progress";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
 import type { ConnectionInput } from "../ssh/connection";
 import { describeHost } from "../ssh/connection";
-import { buildCreateLogicalVolumeCommand, buildExtendLogicalVolumeCommand, buildRemoveLogicalVolumeCommand, buildZeroVolumeCommand } from "./commands";
+import {
+  buildCreateLogicalVolumeCommand,
+  buildExtendLogicalVolumeCommand,
+  buildRemoveLogicalVolumeCommand,
+  buildRenameLogicalVolumeCommand,
+  buildZeroVolumeCommand,
+} from "./commands";
 import { logicalVolumeSchema, type LogicalVolumeInputs } from "./schema";
 import { DEFAULT_EXTENT_BYTES, formatBytes, parseSize, roundUpToExtent } from "./size";
 import { surveyLvm, type LvmSurvey } from "./survey";
@@ -16,15 +24,24 @@ export interface LogicalVolumeArgs {
   connection: pulumi.Input<ConnectionInput>;
   /** Volume group that holds it. */
   volumeGroup: pulumi.Input<string>;
-  /** Volume name, such as the seed's `test-disk`. */
+  /** Volume name, such as the seed's `test-disk`. A change renames the volume in place (`lvrename`), refused while it is open. */
   name: pulumi.Input<string>;
-  /** Size in binary units as `lvcreate -L` takes it ("5G", "384M") or bytes. Growing is online; shrinking is refused. */
+  /** Size as `lvcreate -L` takes it: "5G", "384M", or a number of MiB. Growing is online; shrinking is refused. */
   size: pulumi.Input<string | number>;
   /** Zero the whole volume when it is created here (for DRBD's meta-data volume). Default false. */
   zeroOnCreate?: pulumi.Input<boolean>;
+  /** Take over a volume of this name that already exists instead of refusing to create it. Default false. */
+  adopt?: pulumi.Input<boolean>;
+  /** Remove an adopted volume when the resource is deleted. Default false: an adopted volume is left on the host. */
+  deleteAdopted?: pulumi.Input<boolean>;
+  /** Allow a change that replaces the volume (another volume group), deleting the old one with its data. Default false. */
+  allowDestructiveReplace?: pulumi.Input<boolean>;
 }
 
-/** An LVM logical volume. An existing volume of the same name is adopted, never recreated. */
+/**
+ * An LVM logical volume. A volume that already exists is taken over only with `adopt`, and an
+ * adopted volume is left on the host when the resource is deleted.
+ */
 export class LogicalVolume extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly volumeGroup: pulumi.Output<string>;
@@ -32,13 +49,15 @@ export class LogicalVolume extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;
   /** Allocated size in bytes (whole extents). */
   declare readonly sizeBytes: pulumi.Output<number>;
+  /** Whether the volume existed before this resource took it over. */
+  declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKey: pulumi.Output<string>;
 
   constructor(name: string, args: LogicalVolumeArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("LogicalVolume"),
       name,
-      { ...args, path: undefined, sizeBytes: undefined, observedHostKey: undefined },
+      { ...args, connection: secretInput(args.connection), path: undefined, sizeBytes: undefined, adopted: undefined, zeroPending: undefined, observedHostKey: undefined },
       { ...opts, additionalSecretOutputs: ["connection"] },
       "xenha",
       "LogicalVolume",
@@ -57,7 +76,19 @@ const sizeRule: Classifier = (before, after) => {
 const spec = {
   typeName: "LogicalVolume",
   schema: logicalVolumeSchema,
-  rules: { connection: connectionRule, volumeGroup: "replace", name: "replace", size: sizeRule, zeroOnCreate: "update" },
+  rules: {
+    connection: connectionRule,
+    volumeGroup: "replace",
+    name: "update",
+    size: sizeRule,
+    zeroOnCreate: "update",
+    adopt: "update",
+    deleteAdopted: "update",
+    allowDestructiveReplace: "update",
+    // A create cut short before the volume was zeroed is finished by the next up.
+    zeroPending: (before: unknown) => (before === true ? "update" : undefined),
+  },
+  dataLostOnReplace: (olds: LogicalVolumeInputs) => `the volume ${olds.volumeGroup}/${olds.name} with its data`,
   validateChange: (olds: LogicalVolumeInputs, news: LogicalVolumeInputs) => {
     const before = parseSize(olds.size) ?? 0;
     const after = parseSize(news.size) ?? 0;
@@ -86,7 +117,7 @@ async function grow(host: Host, inputs: LogicalVolumeInputs, survey: LvmSurvey):
   if (!lv || wanted === lv.sizeBytes) return;
   if (wanted < lv.sizeBytes) {
     throw new RefusedError(
-      `${host.name}: ${lv.path} has ${formatBytes(lv.sizeBytes)}, more than the ${formatBytes(wanted)} asked for; shrinking would destroy data, so set size to "${lv.sizeBytes}" to keep it as it is.`,
+      `${host.name}: ${lv.path} has ${formatBytes(lv.sizeBytes)}, more than the ${formatBytes(wanted)} asked for; shrinking would destroy data, so set size to "${lv.sizeBytes}B" to keep it as it is.`,
     );
   }
   await host.exec(buildExtendLogicalVolumeCommand(inputs.volumeGroup, inputs.name, wanted), {
@@ -106,17 +137,22 @@ export const logicalVolumeLifecycle: Lifecycle = {
       throw new RefusedError(`${host.name}: volume group "${inputs.volumeGroup}" does not exist; create it first (VolumeGroup) or fix volumeGroup.`);
     }
     const existing = find(survey, inputs);
-    const wanted = roundUpToExtent(parseSize(inputs.size) ?? 0, extentOf(survey, inputs));
-    if (existing) await grow(host, inputs, survey);
-    else {
-      await host.exec(buildCreateLogicalVolumeCommand(inputs.volumeGroup, inputs.name, wanted), { hint: "vgs shows the free space (VFree) of the volume group" });
-      if (inputs.zeroOnCreate) await host.exec(buildZeroVolumeCommand(`/dev/${inputs.volumeGroup}/${inputs.name}`), { timeoutMs: 60 * 60_000 });
+    const id = `${describeHost(inputs.connection)}/${inputs.volumeGroup}/${inputs.name}`;
+    if (existing) {
+      if (!inputs.adopt) throw new RefusedError(adoptionRefusal(host, existing.path, existing.sizeBytes));
+      await grow(host, inputs, survey);
+      return { id, outs: { ...outputs(inputs, host, await surveyLvm(host)), adopted: true, zeroPending: false } };
     }
-    survey = await surveyLvm(host);
-    return {
-      id: `${describeHost(inputs.connection)}/${inputs.volumeGroup}/${inputs.name}`,
-      outs: { ...outputs(inputs, host, survey), adopted: existing !== undefined },
-    };
+    const wanted = roundUpToExtent(parseSize(inputs.size) ?? 0, extentOf(survey, inputs));
+    await host.exec(buildCreateLogicalVolumeCommand(inputs.volumeGroup, inputs.name, wanted), { hint: "vgs shows the free space (VFree) of the volume group" });
+    try {
+      if (inputs.zeroOnCreate) await zero(host, inputs);
+    } catch (err) {
+      // The volume exists but holds whatever its extents held: the next up zeroes it before anything uses it.
+      survey = await surveyLvm(host).catch(() => survey);
+      throw new PartialCreateError(id, { ...outputs(inputs, host, survey), adopted: false, zeroPending: true }, err);
+    }
+    return { id, outs: { ...outputs(inputs, host, await surveyLvm(host)), adopted: false, zeroPending: false } };
   },
 
   async read(id, props) {
@@ -126,19 +162,30 @@ export const logicalVolumeLifecycle: Lifecycle = {
     const lv = find(survey, inputs);
     if (!lv) return {};
     // A size changed behind our back shows as a diff on the next preview.
-    const size = lv.sizeBytes === props.sizeBytes ? inputs.size : lv.sizeBytes;
+    const size = lv.sizeBytes === props.sizeBytes ? inputs.size : `${lv.sizeBytes}B`;
     return { id, props: { ...props, ...outputs({ ...inputs, size }, host, survey) } };
   },
 
   async update(_id, olds, news) {
+    const before = logicalVolumeSchema.parse(olds);
     const inputs = logicalVolumeSchema.parse(news);
     const host = await hostOf(inputs.connection, olds);
-    const survey = await surveyLvm(host);
+    let survey = await surveyLvm(host);
+    if (before.name !== inputs.name) {
+      await rename(host, survey, before, inputs);
+      survey = await surveyLvm(host);
+    }
     if (!find(survey, inputs)) {
       throw new RefusedError(`${host.name}: ${inputs.volumeGroup}/${inputs.name} is gone from the host; run pulumi refresh, then up to create it again.`);
     }
+    if (olds.zeroPending === true) {
+      if (find(survey, inputs)?.open) {
+        throw new RefusedError(`${host.name}: ${inputs.volumeGroup}/${inputs.name} was never zeroed (its create was cut short) and is now open; stop what holds it, then run up again to zero it.`);
+      }
+      await zero(host, inputs);
+    }
     await grow(host, inputs, survey);
-    return { outs: { ...olds, ...outputs(inputs, host, await surveyLvm(host)) } };
+    return { outs: { ...olds, ...outputs(inputs, host, await surveyLvm(host)), zeroPending: false } };
   },
 
   async delete(_id, props) {
@@ -146,6 +193,10 @@ export const logicalVolumeLifecycle: Lifecycle = {
     const host = await hostOf(inputs.connection, props);
     const lv = find(await surveyLvm(host), inputs);
     if (!lv) return;
+    if (props.adopted === true && !inputs.deleteAdopted) {
+      progress(`${host.name}: ${lv.path} was adopted, so it is left on the host with its data (deleteAdopted: true removes it)`);
+      return;
+    }
     if (lv.open) {
       throw new RefusedError(
         `${host.name}: ${lv.path} is open (used by a running DomU, DRBD or a mount); stop the DomU or take DRBD down first, then run the command again.`,
@@ -154,3 +205,27 @@ export const logicalVolumeLifecycle: Lifecycle = {
     await host.exec(buildRemoveLogicalVolumeCommand(inputs.volumeGroup, inputs.name));
   },
 };
+
+function adoptionRefusal(host: Host, path: string, sizeBytes: number): string {
+  return (
+    `${host.name}: ${path} already exists (${formatBytes(sizeBytes)}) and this stack did not create it. ` +
+    `Set adopt: true to take it over with its data (it is then left on the host when the resource is deleted, unless deleteAdopted: true), or choose another name.`
+  );
+}
+
+async function zero(host: Host, inputs: LogicalVolumeInputs): Promise<void> {
+  await host.exec(buildZeroVolumeCommand(`/dev/${inputs.volumeGroup}/${inputs.name}`), { timeoutMs: 60 * 60_000 });
+}
+
+/** Renaming keeps the data; a volume in use is refused, since its users know it by the old path. */
+async function rename(host: Host, survey: LvmSurvey, before: LogicalVolumeInputs, after: LogicalVolumeInputs): Promise<void> {
+  const old = find(survey, before);
+  if (find(survey, after)) {
+    throw new RefusedError(`${host.name}: cannot rename ${before.volumeGroup}/${before.name} to ${after.name}: a volume of that name already exists; choose another name.`);
+  }
+  if (!old) return;
+  if (old.open) {
+    throw new RefusedError(`${host.name}: ${old.path} is open (a running DomU, DRBD or a mount), so it cannot be renamed to ${after.name}; stop its users first, then run up again.`);
+  }
+  await host.exec(buildRenameLogicalVolumeCommand(before.volumeGroup, before.name, after.name));
+}

@@ -85,9 +85,20 @@ export function parseDeviceSurvey(text: string): DeviceSurvey[] {
     .split("\n")
     .filter((l) => l.startsWith("device\t"))
     .map((l) => {
-      const [, device = "", exists = "", signature = ""] = l.split("\t");
-      return { device, exists: exists === "yes", signature: signature.trim() };
+      const [, device = "", exists = "", found = ""] = l.split("\t");
+      return { device, exists: exists === "yes", signature: signatureOf(found) };
     });
+}
+
+/** `TYPE=ext4 PTTYPE=gpt` (blkid's export lines) → "ext4, gpt partition table"; empty when blank. */
+export function signatureOf(exported: string): string {
+  const fields = Object.fromEntries(
+    exported
+      .split(/\s+/)
+      .filter((f) => f.includes("="))
+      .map((f) => [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)] as const),
+  );
+  return [fields.TYPE, fields.PTTYPE ? `${fields.PTTYPE} partition table` : undefined].filter(Boolean).join(", ");
 }
 
 /** Splits the output of a script that prints several reports separated by marker lines. */

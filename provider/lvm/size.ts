@@ -1,17 +1,7 @@
-/** Sizes as people write them ("5G", "384M", "5Gb", "1GiB") and as LVM reports them (bytes). */
+/** Sizes as people write them ("5G", "384M", "5Gb", "1GiB", "4096B") and as LVM allocates them (whole extents). */
 
-const UNIT_POWERS: Record<string, number> = { B: 0, K: 1, M: 2, G: 3, T: 4, P: 5 };
-const SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([BKMGTP])?(?:I?B)?\s*$/i;
-
-/** Bytes of a size; units are binary as in LVM's `-L` (1G = 1024 MiB). Undefined when unreadable. */
-export function parseSize(size: string | number): number | undefined {
-  if (typeof size === "number") return Number.isSafeInteger(size) && size >= 0 ? size : undefined;
-  const match = SIZE_PATTERN.exec(size);
-  if (!match) return undefined;
-  const unit = (match[2] ?? "B").toUpperCase();
-  const bytes = Number(match[1]) * 1024 ** (UNIT_POWERS[unit] ?? 0);
-  return Number.isFinite(bytes) ? Math.round(bytes) : undefined;
-}
+/** One reading of sizes for the whole package: a number without a unit is MiB, as `lvcreate -L` reads it. */
+export { parseSize } from "../values";
 
 /** What LVM allocates for a request: whole extents. */
 export function roundUpToExtent(bytes: number, extentBytes: number): number {

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
-import { checkWith, connectionRule, diffWith, type Lifecycle, type Props } from "../lifecycle";
+import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { progress } from "../progress";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import type { ConnectionInput } from "../ssh/connection";
 import { describeHost } from "../ssh/connection";
@@ -21,22 +23,33 @@ export interface VolumeGroupArgs {
   name: pulumi.Input<string>;
   /** Block devices that become its physical volumes (the seed's `/dev/sda3`). They must be blank or already LVM physical volumes of no group. */
   devices: pulumi.Input<pulumi.Input<string>[]>;
+  /** Take over a volume group of this name that already exists instead of refusing to create it. Default false. */
+  adopt?: pulumi.Input<boolean>;
+  /** Remove an adopted group when the resource is deleted. Default false: an adopted group is left on the host. */
+  deleteAdopted?: pulumi.Input<boolean>;
+  /** Allow a change that replaces the group (another name), deleting the old one. Default false. */
+  allowDestructiveReplace?: pulumi.Input<boolean>;
 }
 
-/** An LVM volume group (`pvcreate` + `vgcreate`). Deleting a group that still holds volumes is refused. */
+/**
+ * An LVM volume group (`pvcreate` + `vgcreate`). Deleting a group that still holds volumes is
+ * refused; a group that already exists is taken over only with `adopt`, and left on delete.
+ */
 export class VolumeGroup extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly devices: pulumi.Output<string[]>;
   declare readonly sizeBytes: pulumi.Output<number>;
   declare readonly freeBytes: pulumi.Output<number>;
   declare readonly extentBytes: pulumi.Output<number>;
+  /** Whether the group existed before this resource took it over. */
+  declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKey: pulumi.Output<string>;
 
   constructor(name: string, args: VolumeGroupArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("VolumeGroup"),
       name,
-      { ...args, sizeBytes: undefined, freeBytes: undefined, extentBytes: undefined, observedHostKey: undefined },
+      { ...args, connection: secretInput(args.connection), sizeBytes: undefined, freeBytes: undefined, extentBytes: undefined, adopted: undefined, observedHostKey: undefined },
       { ...opts, additionalSecretOutputs: ["connection"] },
       "xenha",
       "VolumeGroup",
@@ -47,7 +60,8 @@ export class VolumeGroup extends pulumi.dynamic.Resource {
 const spec = {
   typeName: "VolumeGroup",
   schema: volumeGroupSchema,
-  rules: { connection: connectionRule, name: "replace", devices: "update" },
+  rules: { connection: connectionRule, name: "replace", devices: "update", adopt: "update", deleteAdopted: "update", allowDestructiveReplace: "update" },
+  dataLostOnReplace: (olds: VolumeGroupInputs) => `the volume group ${olds.name} (refused while it holds volumes)`,
 } as const;
 
 function outputsFrom(inputs: VolumeGroupInputs, host: Host, survey: LvmSurvey): Props {
@@ -84,6 +98,11 @@ function devicesToInitialise(inputs: VolumeGroupInputs, host: Host, survey: LvmS
   return fresh;
 }
 
+async function createGroup(host: Host, inputs: VolumeGroupInputs, survey: LvmSurvey): Promise<void> {
+  const fresh = devicesToInitialise(inputs, host, survey, inputs.devices);
+  await host.exec(buildCreateVolumeGroupScript(inputs.name, fresh, inputs.devices));
+}
+
 export const volumeGroupLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
   diff: async (_id, olds, news) => diffWith(spec, olds, news),
@@ -91,19 +110,30 @@ export const volumeGroupLifecycle: Lifecycle = {
   async create(raw) {
     const inputs = volumeGroupSchema.parse(raw);
     const host = await hostOf(inputs.connection);
+    const id = `${describeHost(inputs.connection)}/${inputs.name}`;
     const survey = await surveyLvm(host, inputs.devices);
     const existing = survey.volumeGroups.find((g) => g.name === inputs.name);
     if (existing) {
       const members = survey.physicalVolumes.filter((p) => p.volumeGroup === inputs.name).map((p) => p.device).sort();
+      if (!inputs.adopt) {
+        throw new RefusedError(
+          `${host.name}: volume group "${inputs.name}" already exists (on ${members.join(", ")}, ${existing.logicalVolumeCount} volume(s)) and this stack did not create it. ` +
+            `Set adopt: true to take it over (it is then left on the host when the resource is deleted, unless deleteAdopted: true), or choose another name.`,
+        );
+      }
       if (members.join(" ") !== [...inputs.devices].sort().join(" ")) {
         throw new RefusedError(`${host.name}: volume group "${inputs.name}" already exists on ${members.join(", ")}, not on ${inputs.devices.join(", ")}; set devices to match to adopt it.`);
       }
-    } else {
-      const fresh = devicesToInitialise(inputs, host, survey, inputs.devices);
-      await host.exec(buildCreateVolumeGroupScript(inputs.name, fresh, inputs.devices));
+      return { id, outs: { ...outputsFrom(inputs, host, survey), adopted: true } };
     }
-    const after = await surveyLvm(host);
-    return { id: `${describeHost(inputs.connection)}/${inputs.name}`, outs: { ...outputsFrom(inputs, host, after), adopted: existing !== undefined } };
+    await createGroup(host, inputs, survey).catch(async (err: unknown) => {
+      // pvcreate may have run before vgcreate failed: keep what was made in the state; the next up finishes.
+      const after = await surveyLvm(host, inputs.devices).catch(() => survey);
+      const made = after.physicalVolumes.some((p) => inputs.devices.includes(p.device) && !survey.physicalVolumes.some((q) => q.device === p.device));
+      if (!made && !after.volumeGroups.some((g) => g.name === inputs.name)) throw err;
+      throw new PartialCreateError(id, { ...outputsFrom(inputs, host, after), adopted: false }, err);
+    });
+    return { id, outs: { ...outputsFrom(inputs, host, await surveyLvm(host)), adopted: false } };
   },
 
   async read(id, props) {
@@ -119,6 +149,12 @@ export const volumeGroupLifecycle: Lifecycle = {
     const before = volumeGroupSchema.parse(olds);
     const inputs = volumeGroupSchema.parse(news);
     const host = await hostOf(inputs.connection, olds);
+    const current = await surveyLvm(host, inputs.devices);
+    if (!current.volumeGroups.some((g) => g.name === inputs.name)) {
+      // A create cut short between pvcreate and vgcreate.
+      await createGroup(host, inputs, current);
+      return { outs: { ...olds, ...outputsFrom(inputs, host, await surveyLvm(host)) } };
+    }
     const added = inputs.devices.filter((d) => !before.devices.includes(d));
     const removed = before.devices.filter((d) => !inputs.devices.includes(d));
     let survey = await surveyLvm(host, added);
@@ -142,6 +178,10 @@ export const volumeGroupLifecycle: Lifecycle = {
     const survey = await surveyLvm(host);
     const vg = survey.volumeGroups.find((g) => g.name === inputs.name);
     if (!vg) return;
+    if (props.adopted === true && !inputs.deleteAdopted) {
+      progress(`${host.name}: volume group "${inputs.name}" was adopted, so it is left on the host (deleteAdopted: true removes it)`);
+      return;
+    }
     if (vg.logicalVolumeCount > 0) {
       const names = survey.logicalVolumes.filter((l) => l.volumeGroup === inputs.name).map((l) => l.name);
       throw new RefusedError(

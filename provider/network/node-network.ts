@@ -3,6 +3,7 @@ import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { pollUntil } from "../poll";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
 import { describeHost } from "../ssh/connection";
@@ -44,7 +45,7 @@ export class NodeNetwork extends pulumi.dynamic.Resource {
     super(
       providerFor("NodeNetwork"),
       name,
-      { ...args, publicInterface: undefined, sessionAddress: undefined, sessionInterface: undefined, drift: undefined, observedHostKey: undefined },
+      { ...args, connection: secretInput(args.connection), publicInterface: undefined, sessionAddress: undefined, sessionInterface: undefined, drift: undefined, observedHostKey: undefined },
       { ...opts, additionalSecretOutputs: ["connection"] },
       "xenha",
       "NodeNetwork",

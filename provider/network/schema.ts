@@ -1,33 +1,8 @@
 import { z } from "zod";
 import { connectionSchema } from "../ssh/connection";
+import { hostLabel, hostName, hostOrIPv4Address, interfaceName, ipAddress, ipv4Address } from "../values";
 
-const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
-
-/** A dotted IPv4 address such as `10.1.1.100`. */
-export const ipv4Address = z.string().regex(IPV4, "must be an IPv4 address such as 10.1.1.100");
-
-/** An IPv4 or IPv6 address, for /etc/hosts entries. */
-export const ipAddress = z
-  .string()
-  .refine((v) => IPV4.test(v) || (/^[0-9A-Fa-f:.]+$/.test(v) && v.includes(":")), "must be an IPv4 or IPv6 address");
-
-/** A Linux network interface name (at most 15 characters, as IFNAMSIZ allows). */
-export const interfaceName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be an interface name of 1 to 15 letters, digits, _ . or - (such as eth0 or xenbr0)")
-  .refine((n) => n !== "lo" && n !== "." && n !== "..", "must not be lo, . or ..");
-
-const LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-
-/** One DNS label: a short host name or an alias such as `ha1X`. */
-export const hostLabel = z.string().regex(new RegExp(`^${LABEL}$`), "must be a host name label: letters, digits and inner hyphens, at most 63 characters");
-
-/** A host name, fully qualified or not (`ha1.domain.local`). */
-export const hostName = z
-  .string()
-  .max(253)
-  .regex(new RegExp(`^${LABEL}(\\.${LABEL})*$`), "must be a host name such as ha1.domain.local");
+export { hostLabel, hostName, interfaceName, ipAddress, ipv4Address };
 
 export const prefixLength = z.number().int().min(8).max(31);
 
@@ -83,7 +58,7 @@ export const ntpSchema = z.object({
   /** The time daemon: `chrony` (Debian's default today) or `ntp` (the seed's ntpd). Default `chrony`. */
   daemon: z.enum(["chrony", "ntp"]).default("chrony"),
   /** Upstream time servers. Default none (the lab reaches no server). */
-  servers: z.array(hostName.or(ipv4Address)).default([]),
+  servers: z.array(hostOrIPv4Address).default([]),
   /**
    * Keep the two nodes' clocks together over the crossover link, in orphan mode so they agree
    * even with no upstream server (live migration needs the clocks close). Default true.

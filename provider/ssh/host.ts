@@ -1,5 +1,5 @@
 import type { Client, ClientChannel } from "ssh2";
-import { HostCommandError } from "../errors";
+import { ConnectionError, HostCommandError } from "../errors";
 import { argv, sh, Shell } from "../shell";
 import type { Connection } from "./connection";
 import { describeHost } from "./connection";
@@ -58,7 +58,7 @@ export class Host {
     // signal requests, and closing the channel does not end a command that is still running.
     const bounded = sh`timeout -k 10 ${String(Math.max(1, Math.ceil(timeoutMs / 1000)))} sh -c ${shell.text}`;
     const wrapped = this.connection.sudo ? sh`sudo -n ${bounded}` : bounded;
-    const result = await this.run(wrapped.text, timeoutMs, options.stdin);
+    const result = await this.run(wrapped.text, shell.display, timeoutMs, options.stdin);
     const accepted = options.okExitCodes ?? [];
     const ok = result.exitCode === 0 || (result.exitCode !== null && (accepted === "any" || accepted.includes(result.exitCode)));
     if (!ok) {
@@ -124,17 +124,26 @@ trap - EXIT`,
     return this.ended;
   }
 
-  private run(command: string, timeoutMs: number, stdin: string | Buffer | undefined): Promise<RunResult> {
+  /**
+   * Runs the command text and collects its outcome. A connection lost before the command reported
+   * its exit status rejects with a ConnectionError: the command may still be running on the host.
+   */
+  private run(command: string, display: string, timeoutMs: number, stdin: string | Buffer | undefined): Promise<RunResult> {
     const started = Date.now();
     const timedOut = `timeout after ${Math.round(timeoutMs / 1000)} s`;
-    return new Promise((resolve) => {
-      const gone = (why: string) =>
-        resolve({ stdout: "", stderr: "", exitCode: null, signal: `the connection is gone (${why}); run again to reconnect` });
+    return new Promise((resolve, reject) => {
+      const fail = (what: string, next: string, cause?: unknown) => reject(new ConnectionError(this.name, `${what}: ${display}\n${next}`, cause, display));
+      const lost = (what: string, cause?: unknown) =>
+        fail(`${what}; the command may still be running on the host`, "Check on the host whether it finished before running it again; the next run reconnects.", cause);
+      const notRun = (what: string, cause?: unknown) => fail(`${what}; the command was not run`, "The next run reconnects.", cause);
+      const notStarted = (why: string, cause?: unknown) =>
+        this.closed ? lost(`the connection was lost while the command was being started (${why})`, cause) : notRun(`the host refused to start the command (${why})`, cause);
       const onChannel = (err: Error | undefined, channel: ClientChannel) => {
-        if (err) return gone(err.message);
+        if (err) return notStarted(err.message, err);
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let exitCode: number | null = null;
+        let exited = false;
         let signal: string | undefined;
         let abandon: NodeJS.Timeout | undefined;
         let settled = false;
@@ -145,6 +154,9 @@ trap - EXIT`,
           clearTimeout(abandon);
           const killedOnHost = (exitCode === 124 || exitCode === 137) && Date.now() - started >= timeoutMs;
           if (killedOnHost) signal = timedOut;
+          if (!exited && !signal?.startsWith("timeout")) {
+            return lost(this.closed ? "the connection was lost while the command was running" : "the host closed the command's channel without an exit status");
+          }
           resolve({
             stdout: Buffer.concat(stdout).toString("utf8"),
             stderr: Buffer.concat(stderr).toString("utf8"),
@@ -166,18 +178,20 @@ trap - EXIT`,
         channel.on("data", (chunk: Buffer) => stdout.push(chunk));
         channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
         channel.on("exit", (code: number | null, sig?: string) => {
+          exited = true;
           exitCode = code;
           if (sig && !signal) signal = sig;
         });
+        channel.on("error", () => undefined);
         channel.on("close", settle);
         if (stdin !== undefined) channel.end(stdin);
         else channel.end();
       };
+      if (this.closed) return notRun("the connection had ended (an earlier command hung, or the host dropped it)");
       try {
-        if (this.closed) gone("closed after an earlier command hung");
-        else this.client.exec(command, onChannel);
+        this.client.exec(command, onChannel);
       } catch (err) {
-        gone(err instanceof Error ? err.message : String(err));
+        notRun(`the command could not be sent (${err instanceof Error ? err.message : String(err)})`, err);
       }
     });
   }

@@ -1,38 +1,63 @@
 import { appendFileSync } from "node:fs";
 import { Client } from "ssh2";
-import { ConnectionError, HostKeyMismatchError } from "../errors";
+import { ConnectionError, HostKeyMismatchError, isHostKeyConflictError, isHostKeyMismatchError } from "../errors";
 import { describeHost, endpointOf, type Connection } from "./connection";
-import { expectedHostKey as expectedKeyOf, fingerprintOf, verifyHostKey } from "./host-key";
+import { expectedHostKey, fingerprintOf, type ExpectedHostKey } from "./host-key";
+import { serverEndpoint } from "./host-key-claims";
+import { knownHosts } from "./known-hosts";
 import { Host } from "./host";
 
 const CONNECT_ATTEMPTS = 3;
 const RETRY_BASE_MS = 1000;
 const KEEPALIVE_MS = 15_000;
 
-/** Pooled connections of this process, one per endpoint, reused by every resource in a run. */
-const pool = new Map<string, Promise<Host>>();
-let opened = 0;
+interface Pooled {
+  pending: Promise<Host>;
+  host?: Host;
+}
 
 /**
- * A connection to the host, verified against the pinned `connection.hostKey`, else against
- * `recordedHostKey` (the key seen on first use, from state). Without either the presented key is
- * accepted and reported as `host.hostKey` so the caller can record it.
+ * Pooled connections of this process, reused by every resource in a run. An entry is keyed by the
+ * login and by the key the host had to present (`*` on first use), so a caller that expects one
+ * key is never handed a connection that logged in to a host presenting another.
+ */
+const pool = new Map<string, Pooled>();
+let opened = 0;
+
+function poolKey(connection: Connection, hostKey: string | undefined): string {
+  return `${endpointOf(connection)} ${hostKey ?? "*"}`;
+}
+
+/**
+ * A connection to the host, held to the first of: the pinned `connection.hostKey`; the key
+ * recorded in this resource's state (`recordedHostKey`); the key this process knows for the SSH
+ * server from any other resource's pin or state, or from an earlier first-use dial (known-hosts.ts).
+ * With none of them the presented key is accepted, remembered for the rest of the process, and
+ * reported as `host.hostKey` so the caller can record it.
+ *
+ * A key mismatch is refused before any credential is sent: during the handshake of a new
+ * connection, or at once when a connection of this run to the same server presented another key.
  */
 export async function connect(connection: Connection, recordedHostKey?: string): Promise<Host> {
-  const expectedHostKey = expectedKeyOf(connection.hostKey, recordedHostKey);
-  const key = endpointOf(connection);
-  let pending = pool.get(key);
-  if (!pending) {
-    pending = dialWithRetry(connection, expectedHostKey);
-    pool.set(key, pending);
-    pending.catch(() => pool.delete(key));
+  const server = serverEndpoint(connection);
+  const expected = expectedHostKey(connection.hostKey, recordedHostKey, knownHosts.keyFor(server));
+  if (expected) refuseIfSeenOtherwise(connection, expected);
+  const key = poolKey(connection, expected?.key);
+  let entry = pool.get(key);
+  if (!entry) {
+    const pending = dialWithRetry(connection, expected).then((host) => adopt(host, expected));
+    const created: Pooled = { pending };
+    entry = created;
+    pool.set(key, created);
+    pending.catch(() => {
+      if (pool.get(key) === created) pool.delete(key);
+    });
   }
-  const host = await pending;
+  const host = await entry.pending;
   if (host.closed) {
-    if (pool.get(key) === pending) pool.delete(key);
+    forget(host);
     return connect(connection, recordedHostKey);
   }
-  verifyHostKey(describeHost(connection), expectedHostKey, host.hostKey);
   return host;
 }
 
@@ -41,18 +66,56 @@ export function connectionsOpened(): number {
   return opened;
 }
 
-/** Closes every pooled connection (tests; the engine simply ends the provider process). */
+/** Closes every pooled connection and forgets every known key (tests; the engine simply ends the provider process). */
 export async function closeAll(): Promise<void> {
-  const hosts = await Promise.allSettled([...pool.values()]);
+  const hosts = await Promise.allSettled([...pool.values()].map((e) => e.pending));
   pool.clear();
+  knownHosts.forget();
   for (const h of hosts) if (h.status === "fulfilled") h.value.close();
 }
 
-async function dialWithRetry(connection: Connection, expectedHostKey: string | undefined): Promise<Host> {
+/** A live connection of this run to the same SSH server that presented another key settles it. */
+function refuseIfSeenOtherwise(connection: Connection, expected: ExpectedHostKey): void {
+  const server = serverEndpoint(connection);
+  for (const { host } of pool.values()) {
+    if (host && !host.closed && serverEndpoint(host.connection) === server && host.hostKey !== expected.key) {
+      throw new HostKeyMismatchError(describeHost(connection), expected.key, host.hostKey, { expectation: expected.expectation, refusedAt: "pooled" });
+    }
+  }
+}
+
+/**
+ * A new connection joins the pool under the key it presented too, so later callers that expect
+ * that key share it; the key becomes known for the server (a conflict closes the connection).
+ */
+function adopt(host: Host, expected: ExpectedHostKey | undefined): Host {
+  const source = expected
+    ? `presented to this run's connection to ${endpointOf(host.connection)}, which verified it`
+    : `trusted on first use by this run's connection to ${endpointOf(host.connection)}`;
+  try {
+    knownHosts.learn({ endpoint: serverEndpoint(host.connection), key: host.hostKey, source }, { afterLogin: true });
+  } catch (err) {
+    host.close();
+    throw err;
+  }
+  const pending = Promise.resolve(host);
+  for (const key of [poolKey(host.connection, expected?.key), poolKey(host.connection, host.hostKey)]) {
+    const entry = pool.get(key);
+    if (entry && !entry.host) entry.host = host;
+    else if (!entry) pool.set(key, { pending, host });
+  }
+  return host;
+}
+
+function forget(host: Host): void {
+  for (const [key, entry] of pool) if (entry.host === host) pool.delete(key);
+}
+
+async function dialWithRetry(connection: Connection, expected: ExpectedHostKey | undefined): Promise<Host> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= CONNECT_ATTEMPTS; attempt++) {
     try {
-      return await dial(connection, expectedHostKey);
+      return await dial(connection, expected);
     } catch (err) {
       lastError = err;
       if (!isRetryable(err) || attempt === CONNECT_ATTEMPTS) break;
@@ -63,12 +126,12 @@ async function dialWithRetry(connection: Connection, expectedHostKey: string | u
 }
 
 function isRetryable(err: unknown): boolean {
-  if (err instanceof HostKeyMismatchError) return false;
+  if (isHostKeyMismatchError(err) || isHostKeyConflictError(err)) return false;
   const level = (err as { cause?: { level?: string } }).cause?.level;
   return level !== "client-authentication";
 }
 
-function dial(connection: Connection, expectedHostKey: string | undefined): Promise<Host> {
+function dial(connection: Connection, expected: ExpectedHostKey | undefined): Promise<Host> {
   const name = describeHost(connection);
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -77,10 +140,11 @@ function dial(connection: Connection, expectedHostKey: string | undefined): Prom
     client.on("ready", () => {
       opened++;
       recordOpen(endpointOf(connection));
+      const host = new Host(connection, client, presented as string);
       client.removeAllListeners("error");
-      client.on("error", () => pool.delete(endpointOf(connection)));
-      client.on("close", () => pool.delete(endpointOf(connection)));
-      resolve(new Host(connection, client, presented as string));
+      client.on("error", () => forget(host));
+      client.on("close", () => forget(host));
+      resolve(host);
     });
     client.on("error", (err: Error) => {
       reject(mismatch ?? new ConnectionError(name, `SSH connection failed: ${err.message}`, err));
@@ -98,8 +162,8 @@ function dial(connection: Connection, expectedHostKey: string | undefined): Prom
       // The key is checked before authentication, so credentials never reach an impostor.
       hostVerifier: (key: Buffer) => {
         presented = fingerprintOf(key);
-        if (expectedHostKey !== undefined && expectedHostKey !== presented) {
-          mismatch = new HostKeyMismatchError(name, expectedHostKey, presented);
+        if (expected !== undefined && expected.key !== presented) {
+          mismatch = new HostKeyMismatchError(name, expected.key, presented, { expectation: expected.expectation, refusedAt: "handshake" });
           return false;
         }
         return true;

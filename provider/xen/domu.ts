@@ -3,6 +3,8 @@ import { RefusedError } from "../errors";
 import { parseInputs } from "../inputs";
 import type { DeepInput } from "../args";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { progress } from "../progress";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import type { HostCapabilities } from "./capabilities";
 import { configPath } from "./config";
@@ -23,7 +25,7 @@ import {
   type Views,
 } from "./domu-ops";
 import { startBlocker } from "./list";
-import { bootLimitsOf, planRunningUpdate, previewMoveRefusal, xenDomURules } from "./rules";
+import { bootLimitsOf, planRunningUpdate, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
 import { xenDomUSchema, type CrashAction, type DiskInput, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
 type In<T> = pulumi.Input<T>;
@@ -75,6 +77,10 @@ export interface XenDomUArgs {
   shutdownTimeoutSeconds?: In<number>;
   /** Seconds a migration may take. Default 900. */
   migrationTimeoutSeconds?: In<number>;
+  /** Take over a guest of this name that already runs, or whose config exists, instead of refusing. Default false. */
+  adopt?: In<boolean>;
+  /** Stop and remove an adopted guest when the resource is deleted. Default false: it is left as it is. */
+  deleteAdopted?: In<boolean>;
 }
 
 /**
@@ -94,13 +100,15 @@ export class XenDomU extends pulumi.dynamic.Resource {
   declare readonly pendingRestart: pulumi.Output<string[]>;
   /** Whether every host's config file was the rendered one when last read. */
   declare readonly configsInSync: pulumi.Output<boolean>;
+  /** Whether the guest existed before this resource took it over. */
+  declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: XenDomUArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("XenDomU"),
       name,
-      { ...args, domid: undefined, capabilities: undefined, pendingRestart: undefined, configsInSync: undefined, observedHostKeys: undefined },
+      { ...args, hosts: secretInput(args.hosts), domid: undefined, capabilities: undefined, pendingRestart: undefined, configsInSync: undefined, adopted: undefined, observedHostKeys: undefined },
       { ...opts, additionalSecretOutputs: ["hosts"] },
       "xenha",
       "XenDomU",
@@ -159,6 +167,11 @@ export const xenDomULifecycle: Lifecycle = {
     const inputs = xenDomUSchema.parse(raw);
     const views = await surveyHosts(inputs);
     const id = idOf(inputs);
+    const where = whereabouts(inputs.name, views);
+    if (where.where === "several" || where.where === "unknown") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? where.where);
+    const configHosts = Object.entries(views).filter(([, v]) => v.survey.configText !== undefined).map(([h]) => h);
+    const found = takeOver(inputs, where, configHosts);
+    if (found.refusal) throw new RefusedError(found.refusal);
     if (inputs.state === "running" && !runsOn(inputs, views, inputs.runOn)) {
       const refusal = startRefusal(inputs, views, inputs.runOn);
       if (refusal) throw new RefusedError(refusal);
@@ -168,9 +181,9 @@ export const xenDomULifecycle: Lifecycle = {
       if (inputs.state === "running") await startGuest(inputs, views, inputs.runOn);
     } catch (err) {
       const after = await surveyHosts(inputs).catch(() => views);
-      throw new PartialCreateError(id, outputsOf(inputs, after, []), err);
+      throw new PartialCreateError(id, { ...outputsOf(inputs, after, []), adopted: found.adopted }, err);
     }
-    return { id, outs: outputsOf(inputs, await surveyHosts(inputs), []) };
+    return { id, outs: { ...outputsOf(inputs, await surveyHosts(inputs), []), adopted: found.adopted } };
   },
 
   async read(id, props) {
@@ -223,6 +236,10 @@ export const xenDomULifecycle: Lifecycle = {
   async delete(_id, props) {
     const inputs = xenDomUSchema.parse(props);
     const views = await surveyHosts(inputs, recordedKeys(props));
+    if (props.adopted === true && !inputs.deleteAdopted) {
+      progress(`${inputs.name} was adopted, so it is left as it is, its config files included (deleteAdopted: true stops and removes it)`);
+      return;
+    }
     await stopGuest(inputs, views);
     const after = await surveyHosts(inputs, recordedKeys(props));
     const where = whereabouts(inputs.name, after);

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DeepInput } from "../args";
-import { RefusedError } from "../errors";
-import { checkWith, diffWith, type Lifecycle, type Props } from "../lifecycle";
+import { isHostKeyMismatchError, RefusedError } from "../errors";
+import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
 import {
@@ -51,7 +52,7 @@ export class XenMigrationTrust extends pulumi.dynamic.Resource {
     super(
       providerFor("XenMigrationTrust"),
       name,
-      { ...args, migrationKeys: undefined, hostKeys: undefined, drift: undefined, observedHostKeys: undefined },
+      { ...args, hosts: secretInput(args.hosts), migrationKeys: undefined, hostKeys: undefined, drift: undefined, observedHostKeys: undefined },
       { ...opts, additionalSecretOutputs: ["hosts"] },
       "xenha",
       "XenMigrationTrust",
@@ -130,7 +131,14 @@ export const xenMigrationTrustLifecycle: Lifecycle = {
 
   async create(raw) {
     const inputs = xenMigrationTrustSchema.parse(raw);
-    return { id: `migration-trust@${inputs.hosts.map((h) => h.name).join(",")}`, outs: await establish(inputs) };
+    const id = `migration-trust@${inputs.hosts.map((h) => h.name).join(",")}`;
+    try {
+      return { id, outs: await establish(inputs) };
+    } catch (err) {
+      // Keys may be written on one host already: recorded, the next up finishes and a destroy removes them.
+      if (isHostKeyMismatchError(err)) throw err;
+      throw new PartialCreateError(id, { ...inputs }, err);
+    }
   },
 
   async read(id, props) {

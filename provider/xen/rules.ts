@@ -8,7 +8,7 @@
 import { changed, deepEqual, type Classifier, type DiffRules } from "../diff";
 import { containsUnknown } from "../inputs";
 import { decideMove, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
-import type { RunningLimits } from "./list";
+import type { RunningLimits, Whereabouts } from "./list";
 import type { XenDomUInputs } from "./schema";
 
 type Rec = Record<string, unknown>;
@@ -38,6 +38,8 @@ export const xenDomURules: DiffRules = {
   maxVcpus: "update",
   vifs: "update",
   disks: "update",
+  adopt: "update",
+  deleteAdopted: "update",
   onCrash: "update",
   onPoweroff: "update",
   onReboot: "update",
@@ -117,4 +119,33 @@ export function previewMoveRefusal(olds: Rec, news: Pick<XenDomUInputs, "runOn" 
   const plan = moveOnChange(recorded, news);
   if (plan === undefined || plan === "unknown" || plan.kind !== "refused") return undefined;
   return `moving ${String(olds.name)} from ${recorded.runOn} to ${news.runOn} is refused before anything moves: ${plan.reason}`;
+}
+
+/**
+ * A create that finds the guest already there (listed by a hypervisor, or its config on a host)
+ * takes it over only with `adopt`, and only where it runs: moving a guest is an update's job,
+ * after the take-over has been reviewed.
+ */
+export function takeOver(
+  inputs: Pick<XenDomUInputs, "name" | "adopt" | "runOn">,
+  where: Whereabouts,
+  configHosts: readonly string[],
+): { adopted: boolean; refusal?: string } {
+  const parts = [
+    ...(where.where === "one" ? [`it is ${where.presence} on ${where.host} (domid ${where.entry.domid})`] : []),
+    ...configHosts.map((h) => `${h} has its config file`),
+  ];
+  if (parts.length === 0) return { adopted: false };
+  if (!inputs.adopt) {
+    return {
+      adopted: false,
+      refusal:
+        `domain ${inputs.name} already exists and this stack did not create it: ${parts.join("; ")}. Nothing was changed. ` +
+        `Set adopt: true to take it over as it runs (its config is rewritten, the guest is not restarted; it is left running when the resource is deleted, unless deleteAdopted: true), or choose another name.`,
+    };
+  }
+  if (where.where === "one" && where.host !== inputs.runOn) {
+    return { adopted: false, refusal: `domain ${inputs.name} runs on ${where.host}, not on runOn ${inputs.runOn}: set runOn to ${where.host} to adopt it where it runs, then change runOn in a later update to move it.` };
+  }
+  return { adopted: true };
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { resourceName as drbdResourceName } from "../drbd/schema";
 import { connectionSchema } from "../ssh/connection";
+import { absolutePath, hostName, hostOrIPv4Address, interfaceName, ipv4Address, memoryMiB } from "../values";
 
 /**
  * Domain name. It is also the config file's name (`/etc/xen/NAME.cfg`) and a word in commands, so
@@ -12,26 +14,27 @@ export const domUName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "may hold only letters, digits and _ . - and must start with a letter or digit")
   .refine((n) => !/--(incoming|migratedaway)$/.test(n) && !n.startsWith("migrating-"), "looks like the temporary name xl or xm gives a domain during a migration");
 
-export const nodeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be a host name such as ha1");
+/** A dom0's name in `hosts[].name` and `runOn` (the seed's `ha1`). */
+export const nodeName = hostName;
 
-export const ipv4 = z
-  .string()
-  .regex(/^\d{1,3}(\.\d{1,3}){3}$/, "must be an IPv4 address such as 192.168.1.1")
-  .refine((a) => a.split(".").every((o) => Number(o) <= 255), "has an octet above 255");
+/** A dotted IPv4 address (no leading zeros). */
+export const ipv4 = ipv4Address;
 
 /** A word xl passes unquoted to `sh` (`xl migrate` builds `ssh HOST xl migrate-receive`), so only name characters. */
-export const hostAddress = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "must be a host name or IPv4 address");
+export const hostAddress = hostOrIPv4Address;
 
 /** Paths that are safe unquoted everywhere they go: config files, xen-tools' own shell commands. */
-export const hostPath = z.string().regex(/^\/[A-Za-z0-9._+/-]+$/, "must be an absolute path of letters, digits and . _ + - /");
+export const hostPath = absolutePath;
 
 export const macAddress = z.string().regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, "must be a MAC address such as 00:16:3e:12:34:56");
-export const bridgeName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a network interface name such as xenbr0");
-const drbdResourceName = z.string().regex(/^[A-Za-z0-9_.+-]+$/, "must be a DRBD resource name such as test-disk");
+export const bridgeName = interfaceName;
 const vdev = z.string().regex(/^(xvd|hd|sd)[a-z]+[0-9]*$/, "must be a virtual device such as xvda2");
 
 /** Printable text for kernel command lines; quotes and backslashes are escaped when rendered. */
-export const commandLineText = z.string().regex(/^[^\x00-\x1f\x7f]*$/, "must not contain control characters or line breaks");
+export const commandLineText = z
+  .string()
+  .max(2048, "must be at most 2048 characters (the kernel's command-line limit)")
+  .regex(/^[^\x00-\x1f\x7f]*$/, "must not contain control characters or line breaks");
 
 export const guestTypes = ["pv", "pvh"] as const;
 export type GuestType = (typeof guestTypes)[number];
@@ -68,7 +71,7 @@ export type Vif = z.output<typeof vifSchema>;
 
 export const diskSchema = z
   .object({
-    /** DRBD resource served by drbd-utils' `block-drbd` script (the seed's `drbd:test-disk`). */
+    /** DRBD resource served by drbd-utils' `block-drbd` script (the seed's `drbd:test-disk`): a name DrbdResource accepts. */
     drbd: drbdResourceName.optional(),
     /** Block device on the dom0 (`phy:/dev/vg/test-disk`). The same path must exist on every host. */
     phy: hostPath.optional(),
@@ -106,9 +109,9 @@ export const xenDomUSchema = z
     /** Boot through a bootloader inside the guest's disk instead of a dom0 kernel. */
     bootloader: z.literal("pygrub").optional(),
     /** Memory in MiB. Default 384. */
-    memory: z.number().int().min(32).default(384),
+    memory: memoryMiB.default(384),
     /** Most memory in MiB the guest may balloon up to while running. Default: memory. */
-    maxMemory: z.number().int().min(32).optional(),
+    maxMemory: memoryMiB.optional(),
     /** Virtual CPUs. Default 1. */
     vcpus: z.number().int().min(1).max(512).default(1),
     /** Most vCPUs that can be brought online while running. Default: vcpus. */
@@ -132,6 +135,10 @@ export const xenDomUSchema = z
     shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
     /** Seconds a migration (or a non-live move) may take. Default 900. */
     migrationTimeoutSeconds: z.number().int().min(30).max(86400).default(900),
+    /** Take over an existing domain of this name instead of refusing to create it; recorded in the state as `adopted`. Default false. */
+    adopt: z.boolean().default(false),
+    /** Delete an adopted domain with the resource; by default an adopted domain is left on the host when the resource is deleted. Default false. */
+    deleteAdopted: z.boolean().default(false),
   })
   .refine((d) => new Set(d.hosts.map((h) => h.name)).size === d.hosts.length, { message: "names a host twice", path: ["hosts"] })
   .refine((d) => new Set(d.hosts.map((h) => h.crossoverAddress)).size === d.hosts.length, { message: "gives two hosts the same crossoverAddress", path: ["hosts"] })

@@ -4,6 +4,7 @@ import { changed } from "../diff";
 import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { buildRemoveLogicalVolumeCommand } from "../lvm/commands";
 import { surveyLvm, type LvmSurvey } from "../lvm/survey";
+import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { sh } from "../shell";
 import { hostOf, type Host } from "../ssh";
@@ -13,6 +14,7 @@ import type { Disk } from "./schema";
 import {
   DISTRIBUTIONS_CONF_PATH,
   INSTALL_TIME_SETTINGS,
+  buildSetRootPasswordScript,
   buildXenCreateImageScript,
   disablePygrubFor,
   forcesPygrub,
@@ -122,6 +124,8 @@ export class XenToolsImage extends pulumi.dynamic.Resource {
         // goes first, so a kernel given as input is kept.
         kernel: undefined,
         ...args,
+        connection: secretInput(args.connection),
+        password: secretInput(args.password),
         ramdisk: undefined,
         root: undefined,
         extra: undefined,
@@ -150,6 +154,7 @@ const spec = {
     timeoutSeconds: "update",
   },
   validateChange: validateImageChange,
+  dataLostOnReplace: (olds: XenToolsImageInputs) => `the guest's volumes ${olds.name}-disk${olds.swap === false ? "" : ` and ${olds.name}-swap`} in ${olds.volumeGroup} with the installed system and everything written since`,
 } as const;
 
 function volumesOf(inputs: XenToolsImageInputs, survey: LvmSurvey): XenToolsImageVolume[] {
@@ -203,6 +208,9 @@ async function install(inputs: XenToolsImageInputs, host: Host): Promise<void> {
     timeoutMs: inputs.timeoutSeconds * 1000,
     hint: "the log's tail is above (/var/log/xen-tools/NAME.log on the host)",
   });
+  if (inputs.password !== undefined) {
+    await host.exec(buildSetRootPasswordScript(inputs), { stdin: `${inputs.password}\n`, hint: "the guest's root file system must be mountable in the dom0" });
+  }
 }
 
 export const xenToolsImageLifecycle: Lifecycle = {

@@ -5,9 +5,9 @@
  */
 import { z } from "zod";
 import { lvmName } from "../lvm/schema";
-import { parseSize } from "../lvm/size";
-import { literal, script, secretWord, sh, type Shell } from "../shell";
+import { literal, script, sh, type Shell } from "../shell";
 import { connectionSchema } from "../ssh/connection";
+import { memoryMiB, parseSize as sizeBytes } from "../values";
 import { defaultMac, readDomUConfig, volumeResource, type ParsedDomUConfig } from "./config";
 import { hostPath, ipv4, type Disk } from "./schema";
 
@@ -16,17 +16,18 @@ export const DISTRIBUTIONS_CONF_PATH = "/etc/xen-tools/distributions.conf";
 export const GENERATED_CONFIG_DIR = "/var/lib/xen-ha/xen-tools";
 
 /** A name xen-create-image takes as `--hostname` and uses in volume names. */
-const xenToolsGuestName = z
+export const xenToolsGuestName = z
   .string()
   .min(1)
   .max(63)
   .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, "must be a valid host name for xen-create-image (letters, digits, - and .)");
 
-/** Sizes as xen-tools takes them: a number with G or M, optionally followed by b ("5Gb", "384Mb"). */
-const xenToolsSize = z
+/** Sizes as xen-tools takes them: a number with G or M, optionally followed by b ("5Gb", "384Mb"); at most 1 PiB. */
+export const xenToolsSize = z
   .string()
   .regex(/^\d+(\.\d+)?[GM][Bb]?$/i, 'must be a size such as "5Gb" or "384Mb" (xen-tools takes only G and M)')
-  .refine((s) => (parseSize(s) ?? 0) > 0, "must be more than zero");
+  .refine((s) => !/^\d+(\.\d+)?[GM][Bb]?$/i.test(s) || sizeBytes(s) !== undefined, "must be at most 1 PiB (1048576G)")
+  .refine((s) => (sizeBytes(s) ?? 1) > 0, "must be more than zero");
 
 /** A guest installed by `xen-create-image` on one dom0, with the seed's xen-tools.conf settings as defaults. */
 export const xenToolsImageSchema = z
@@ -44,11 +45,11 @@ export const xenToolsImageSchema = z
     /** Swap size, or false for no swap volume. Default "384Mb". */
     swap: z.union([xenToolsSize, z.literal(false)]).default("384Mb"),
     /** Memory written into the generated config, in MiB. Default 384 (the DomU sets its own). */
-    memory: z.number().int().min(32).default(384),
+    memory: memoryMiB.default(384),
     /** Root filesystem. Default ext3. */
     fs: z.enum(["ext2", "ext3", "ext4", "xfs", "reiserfs", "btrfs"]).default("ext3"),
     /** Distribution to install. Default bookworm (the seed's hardy is long gone from every mirror). */
-    dist: z.string().regex(/^[a-z][a-z0-9.-]*$/, "must be a distribution name such as bookworm").default("bookworm"),
+    dist: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, "must be a distribution name such as bookworm (at most 64 characters)").default("bookworm"),
     /** Sparse or fully allocated images (only for file images). Default sparse. */
     image: z.enum(["sparse", "full"]).default("sparse"),
     /** Guest's default gateway. Default 10.1.1.1. */
@@ -58,15 +59,20 @@ export const xenToolsImageSchema = z
     /** Guest's broadcast address. Default 10.1.1.255. */
     broadcast: ipv4.default("10.1.1.255"),
     /** Architecture to install. Default amd64. */
-    arch: z.string().regex(/^[a-z0-9_]+$/, "must be an architecture such as amd64").default("amd64"),
+    arch: z.string().regex(/^[a-z0-9_]{1,32}$/, "must be an architecture such as amd64").default("amd64"),
     /** How to install: debootstrap (default), tar or copy (offline, from installSource), rinse, rpmstrap. */
     installMethod: z.enum(["debootstrap", "tar", "copy", "rinse", "rpmstrap"]).default("debootstrap"),
     /** Tarball (tar) or directory (copy) on the dom0. */
     installSource: hostPath.optional(),
     /** Package mirror for debootstrap. Default: xen-tools' own choice. */
-    mirror: z.string().regex(/^(https?|file):\/\/[A-Za-z0-9._~:/%+-]+$/, "must be an http(s) or file URL").optional(),
+    mirror: z.string().max(2048).regex(/^(https?|file):\/\/[A-Za-z0-9._~:/%+-]+$/, "must be an http(s) or file URL").optional(),
     /** Root password (a secret). Used once, at installation; later changes are ignored. Default: none set. */
-    password: z.string().min(1).optional(),
+    password: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[^\x00-\x1f\x7f]*$/, "must be one line without control characters (it is read as one line when it is set)")
+      .optional(),
     /** Kernel for the guest. Default: xen-tools' (the dom0's running kernel). */
     kernel: hostPath.optional(),
     /** Initrd for the guest. Default: xen-tools' (the dom0's). */
@@ -75,6 +81,8 @@ export const xenToolsImageSchema = z
     pygrub: z.boolean().default(false),
     /** Seconds xen-create-image may take. Default 3600. */
     timeoutSeconds: z.number().int().min(60).max(86400).default(3600),
+    /** Allow a change that replaces this resource, deleting the old guest's volumes with their data; without it such a change is refused in preview. Default false. */
+    allowDestructiveReplace: z.boolean().default(false),
   })
   .refine((d) => (d.installMethod === "tar" || d.installMethod === "copy") === (d.installSource !== undefined), {
     message: "installSource is needed by the tar and copy install methods, and only by them",
@@ -142,21 +150,40 @@ export function renderXenToolsConfig(guest: XenToolsGuest): string {
 }
 
 /**
- * Runs xen-create-image. The volume group goes on the command line, where it overrides a `dir` in
- * the global file. xen-create-image prints the root password on its summary and into its log, so
- * its output is dropped, the log's password line blanked, and the log's tail shown on failure.
+ * Runs xen-create-image, with no root password: a password on its command line would be readable
+ * by every local user in /proc while it runs, and it prints it into its log. The password is set
+ * afterwards by `buildSetRootPasswordScript`, from standard input. The log's tail is shown on failure.
  */
 export function buildXenCreateImageScript(guest: XenToolsGuest): Shell {
   const log = xenToolsLogPath(guest.name);
-  const password = guest.password === undefined ? literal("--genpass=0") : sh`--password=${secretWord(guest.password)}`;
   return script(
     literal("status=0"),
     sh`mkdir -p ${GENERATED_CONFIG_DIR}`,
-    sh`xen-create-image --hostname=${guest.name} --ip=${guest.ip} --lvm=${guest.volumeGroup} --config=${xenToolsConfigPath(guest.name)} --nopasswd ${password} >/dev/null || status=$?`,
-    sh`if [ -f ${log} ]; then sed -i 's/^Root Password *:.*/Root Password   :  (removed)/' ${log}; fi`,
+    sh`xen-create-image --hostname=${guest.name} --ip=${guest.ip} --lvm=${guest.volumeGroup} --config=${xenToolsConfigPath(guest.name)} --nopasswd --genpass=0 >/dev/null || status=$?`,
     sh`if [ "$status" -ne 0 ]; then tail -n 40 ${log} >&2 || true; exit "$status"; fi`,
   );
 }
+
+/**
+ * Sets the guest's root password in its /etc/shadow (SHA-512 crypt by the dom0's perl, which
+ * Debian always has). The password comes on standard input, so it is never in a command line.
+ */
+export function buildSetRootPasswordScript(guest: Pick<XenToolsGuest, "name" | "volumeGroup">): Shell {
+  return script(
+    literal("mnt=$(mktemp -d)"),
+    literal(`trap 'umount "$mnt" 2>/dev/null || true; rmdir "$mnt"' EXIT`),
+    sh`mount -- ${`/dev/${guest.volumeGroup}/${guest.name}-disk`} "$mnt"`,
+    sh`perl -e ${SET_ROOT_HASH_PERL} "$mnt/etc/shadow"`,
+    literal('umount "$mnt"'),
+  );
+}
+
+const SET_ROOT_HASH_PERL = String.raw`my $pw = <STDIN>; defined $pw or die "no password on stdin\n"; chomp $pw;
+my @c = ("a".."z", "A".."Z", 0..9, ".", "/"); my $salt = join "", map { $c[int rand @c] } 1..16;
+my $hash = crypt($pw, "\$6\$$salt\$"); defined $hash && $hash =~ /^\$6\$/ or die "crypt has no SHA-512\n";
+my $f = $ARGV[0]; open my $in, "<", $f or die "$f: $!\n"; my @l = <$in>; close $in; my $n = 0;
+for (@l) { my @x = split /:/, $_, -1; if ($x[0] eq "root") { $x[1] = $hash; $_ = join ":", @x; $n++ } }
+$n or die "no root entry in $f\n"; open my $out, ">", $f or die "$f: $!\n"; print $out @l; close $out or die "$f: $!\n";`;
 
 export interface XenToolsVolume {
   /** Volume name, `NAME-disk` or `NAME-swap`. */
@@ -169,7 +196,7 @@ export interface XenToolsVolume {
 
 /** The volumes xen-create-image makes, so the peer can be given the same (the seed's lvcreate on ha2). */
 export function xenToolsVolumes(guest: Pick<XenToolsGuest, "name" | "size" | "swap">): XenToolsVolume[] {
-  const lvmSize = (s: string) => `${Math.ceil((parseSize(s) ?? 0) / 1024 ** 2)}M`;
+  const lvmSize = (s: string) => `${Math.ceil((sizeBytes(s) ?? 0) / 1024 ** 2)}M`;
   if (guest.swap === false) return [{ name: `${guest.name}-disk`, size: lvmSize(guest.size), vdev: "xvda1" }];
   return [
     { name: `${guest.name}-disk`, size: lvmSize(guest.size), vdev: "xvda2" },

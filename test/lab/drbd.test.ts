@@ -18,16 +18,20 @@ interface Desired {
   /** A new resource with skipInitialSync on the zeroed "fresh" volume, at this meta index (3 is past the meta volume's end). */
   freshIndex: number | undefined;
   keepTestDisk: boolean;
+  /** test-disk takes over what exists of it (adopt). */
+  adoptTestDisk: boolean;
   testDiskSize: string;
+  /** The address the stack reaches the nodes at (the lab's own by default). */
+  host?: string;
 }
-const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, freshIndex: undefined, keepTestDisk: true, testDiskSize: "256M" };
+const desired: Desired = { drbd: false, maxBuffers: 2048, refusedExtra: false, freshIndex: undefined, keepTestDisk: true, adoptTestDisk: false, testDiskSize: "256M" };
 const hostnames: Record<LabNodeName, string> = { ha1: "", ha2: "" };
 
 function program() {
   const lab = labConnection();
   const volumes: Record<string, LogicalVolume[]> = {};
   for (const node of LAB_NODES) {
-    const connection = labConnectionInput(node, { pin: true });
+    const connection = labConnectionInput(node, { pin: true, ...(desired.host ? { host: desired.host } : {}) });
     const vg = new VolumeGroup(`${node}-vg`, { connection, name: "vg", devices: [lab.nodes[node].dataDisk] });
     // Extents are reused from earlier volumes: a volume meant to be new and empty is zeroed on creation.
     for (const [name, size] of Object.entries({ "test-disk": desired.testDiskSize, "test-swap": "64M", extra: "64M", fresh: "64M", meta: "384M" })) {
@@ -39,7 +43,7 @@ function program() {
 
   const resource = (name: string, minor: number, index: number, extra: Record<string, unknown> = {}) => {
     const nodeOf = (node: LabNodeName) => ({
-      connection: labConnectionInput(node, { pin: true }),
+      connection: labConnectionInput(node, { pin: true, ...(desired.host ? { host: desired.host } : {}) }),
       hostname: hostnames[node],
       address: lab.nodes[node].crossoverAddress,
       port: 7788 + minor,
@@ -61,7 +65,7 @@ function program() {
     );
   };
   const out: Record<string, unknown> = {};
-  if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0, { size: desired.testDiskSize }).status;
+  if (desired.keepTestDisk) out.testDisk = resource("test-disk", 1, 0, { size: desired.testDiskSize, adopt: desired.adoptTestDisk }).status;
   out.testSwap = resource("test-swap", 2, 1, { skipInitialSync: true }).status;
   if (desired.refusedExtra) resource("extra", 3, 2, { skipInitialSync: true });
   if (desired.freshIndex !== undefined) out.fresh = resource("fresh", 4, desired.freshIndex, { skipInitialSync: true }).status;
@@ -141,6 +145,20 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     expect(changeCount((await stack.up()).changes)).toBe(0);
   });
 
+  it("reaching the same nodes by another address is an update that touches no data and no meta-data", async () => {
+    const gi = (n: LabNodeName) => labRun(n, "drbdadm show-gi test-disk | head -n 1");
+    const before = await Promise.all(LAB_NODES.map(async (n) => [await sha(n, "/dev/vg/test-disk", 64), await gi(n), await drbdState(n, "test-disk")]));
+    const marker = `host-change-${Date.now()}`;
+    for (const node of LAB_NODES) await labRun(node, `echo ${marker} > /dev/kmsg`);
+    desired.host = "localhost";
+    const preview = await stack.preview();
+    const up = await stack.up();
+    const after = await Promise.all(LAB_NODES.map(async (n) => [await sha(n, "/dev/vg/test-disk", 64), await gi(n), await drbdState(n, "test-disk")]));
+    // No resync, no new meta-data, nothing taken down since the marker.
+    const kernel = await Promise.all(LAB_NODES.map((n) => labRun(n, `dmesg | sed -n '/${marker}/,$p' | grep -cE 'drbd.*(Began resync|conn\\( Connected -> |disk\\( UpToDate -> )' || true`)));
+    expect([changesOnly(preview.changes), changesOnly(up.changes), after, kernel.map((k) => k.trim())]).toEqual([{ update: 14 }, { update: 14 }, before, ["0", "0"]]);
+  });
+
   it("refuses to skip the sync of a volume that holds data, and creates no meta-data", async () => {
     desired.refusedExtra = true;
     const failure = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
@@ -210,19 +228,41 @@ describeWithEngine("DRBD on the lab through the engine", () => {
     ]);
   });
 
-  it("created again over the meta-data it left, it keeps that meta-data and the data: no create-md, no full sync", async () => {
+  it("created again over the meta-data it left, it is refused until told to adopt it, then keeps that meta-data and the data: no create-md, no full sync", async () => {
     const before = await sha("ha1", "/dev/vg/test-disk", 64);
     const gi = () => Promise.all(LAB_NODES.map((n) => labRun(n, "drbdmeta 1 v08 /dev/vg/meta 0 get-gi </dev/null").then((s) => s.trim().split(":")[0])));
     const uuids = await gi();
     desired.keepTestDisk = true;
+    const refused = await stack.up().then(() => "up succeeded", (e: Error) => e.message);
+    const untouched = [await drbdState("ha1", "test-disk"), await labExec("ha1", "test -e /etc/drbd.d/test-disk.res").then((r) => r.code)];
+    desired.adoptTestDisk = true;
     const up = await stack.up();
-    expect([changesOnly(up.changes), await drbdState("ha1", "test-disk"), await drbdState("ha2", "test-disk"), await gi(), await sha("ha2", "/dev/vg/test-disk", 64)]).toEqual([
+    expect([
+      /test-disk already exists .*has its meta-data.*Set adopt: true/s.test(refused),
+      untouched,
+      changesOnly(up.changes),
+      await drbdState("ha1", "test-disk"),
+      await drbdState("ha2", "test-disk"),
+      await gi(),
+      await sha("ha2", "/dev/vg/test-disk", 64),
+    ]).toEqual([
+      true,
+      [expect.stringMatching(/^down/), 1],
       { create: 1 },
       "Secondary/Secondary Connected UpToDate/UpToDate",
       "Secondary/Secondary Connected UpToDate/UpToDate",
       uuids,
       before,
     ]);
+  });
+
+  it("destroy leaves the adopted resource up with its meta-data; deleteAdopted takes it down", async () => {
+    desired.keepTestDisk = false;
+    const kept = await stack.up();
+    const state = await drbdState("ha1", "test-disk");
+    await labRun("ha1", "drbdadm down test-disk && rm -f /etc/drbd.d/test-disk.res");
+    await labRun("ha2", "drbdadm down test-disk && rm -f /etc/drbd.d/test-disk.res");
+    expect([changesOnly(kept.changes), state]).toEqual([{ delete: 1 }, "Secondary/Secondary Connected UpToDate/UpToDate"]);
   });
 
   it("destroy takes DRBD down and removes the volumes", async () => {

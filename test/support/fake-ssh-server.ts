@@ -12,6 +12,10 @@ export interface ScriptedReply {
   exitCode?: number;
   /** Never answer (to test timeouts). */
   hang?: boolean;
+  /** Drop the whole connection while the command "runs", without an exit status. */
+  drop?: boolean;
+  /** Close the command's channel without an exit status, the connection left up. */
+  closeWithoutStatus?: boolean;
 }
 
 export interface FakeSshServer {
@@ -69,6 +73,8 @@ export async function startFakeSshServer(reply: (command: string, stdin: string)
           state.received.push({ command: info.command, stdin });
           const r = reply(info.command, stdin);
           if (r.hang) return;
+          if (r.drop) return client.end();
+          if (r.closeWithoutStatus) return stream.close();
           if (r.stdout) stream.write(r.stdout);
           if (r.stderr) stream.stderr.write(r.stderr);
           stream.exit(r.exitCode ?? 0);

@@ -5,17 +5,22 @@ import type { ConnectionInput } from "../../provider/ssh/connection";
 import { labConnection, type LabNodeName } from "./lab";
 
 /**
- * The connection to a lab node as a user would write it: the private key as a secret, and the
- * host key pinned (`pin`) or left to trust on first use.
+ * The connection to a lab node as a user would write it: the private key as a secret (or, with
+ * `plainKey`, as the plain string a careless program passes), the host key pinned (`pin`) or left
+ * to trust on first use, and the node reached at `host` instead of the lab's address.
  */
-export function labConnectionInput(node: LabNodeName, { pin }: { pin: boolean }): pulumi.Input<ConnectionInput> {
+export function labConnectionInput(
+  node: LabNodeName,
+  { pin, plainKey = false, host }: { pin: boolean; plainKey?: boolean; host?: string },
+): pulumi.Input<ConnectionInput> {
   const lab = labConnection();
   const n = lab.nodes[node];
+  const key = readFileSync(lab.privateKeyPath, "utf8");
   return pulumi.output({
-    host: n.host,
+    host: host ?? n.host,
     port: n.port,
     user: n.user,
-    privateKey: pulumi.secret(readFileSync(lab.privateKeyPath, "utf8")),
+    privateKey: plainKey ? key : pulumi.secret(key),
     ...(pin ? { hostKey: n.hostKey } : {}),
   });
 }

@@ -86,7 +86,7 @@ export function labConnection(): LabConnection {
   return JSON.parse(text) as LabConnection;
 }
 
-function sshArgs(conn: LabConnection, node: LabNodeName, connectTimeoutS: number): string[] {
+function sshArgs(conn: LabConnection, node: LabNodeName, connectTimeoutS: number, knownHostsPath = conn.knownHostsPath): string[] {
   const n = conn.nodes[node];
   return [
     "-F", "/dev/null",
@@ -95,7 +95,7 @@ function sshArgs(conn: LabConnection, node: LabNodeName, connectTimeoutS: number
     "-o", "IdentitiesOnly=yes",
     "-o", "BatchMode=yes",
     "-o", "StrictHostKeyChecking=yes",
-    "-o", `UserKnownHostsFile=${conn.knownHostsPath}`,
+    "-o", `UserKnownHostsFile=${knownHostsPath}`,
     "-o", "GlobalKnownHostsFile=/dev/null",
     "-o", `ConnectTimeout=${connectTimeoutS}`,
     "-o", "ServerAliveInterval=10",
@@ -112,6 +112,8 @@ export interface LabExecOptions {
   stdin?: string;
   /** SSH connect timeout in seconds (default 10). */
   connectTimeoutS?: number;
+  /** known_hosts to check the node's key against instead of the lab's (a test that swaps a host key). */
+  knownHostsPath?: string;
 }
 
 /**
@@ -120,7 +122,7 @@ export interface LabExecOptions {
  */
 export function labExec(node: LabNodeName, command: string, options: LabExecOptions = {}): Promise<ExecResult> {
   const conn = labConnection();
-  const args = [...sshArgs(conn, node, options.connectTimeoutS ?? 10), "--", command];
+  const args = [...sshArgs(conn, node, options.connectTimeoutS ?? 10, options.knownHostsPath), "--", command];
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";

@@ -29,8 +29,8 @@ describe("property diffs", () => {
     expect(connectionRule(conn, { ...conn, privateKey: "other" })).toBe("update");
   });
 
-  it("another host is a replace", () => {
-    expect(connectionRule(conn, { ...conn, host: "10.1.1.101" })).toBe("replace");
+  it("the same machine reached at another address is an update (its recorded host key proves it is the same)", () => {
+    expect(connectionRule(conn, { ...conn, host: "ha1.domain.local" })).toBe("update");
   });
 
   it("nested rules take the strongest change", () => {

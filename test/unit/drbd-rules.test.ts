@@ -48,7 +48,7 @@ describe("diff", () => {
   });
 
   it("the same size written another way is no change", () => {
-    expect(diffInputs({ ...seed(), size: "5G" }, { ...seed(), size: 5 * 1024 ** 3 }, drbdResourceRules).changes).toBe(false);
+    expect(diffInputs({ ...seed(), size: "5G" }, { ...seed(), size: 5120 }, drbdResourceRules).changes).toBe(false);
   });
 
   it("a new crossover address is an update: adjust reconnects on it", () => {
@@ -65,9 +65,12 @@ describe("diff", () => {
     ["disk", (r: DrbdResourceInputs) => (r.nodes[0].disk = "/dev/vg/other")],
     ["meta-disk index", (r: DrbdResourceInputs) => (r.nodes[0].metaDisk = { device: "/dev/vg/meta", index: 3 })],
     ["meta-disk kind", (r: DrbdResourceInputs) => (r.nodes[1].metaDisk = "internal")],
-    ["SSH host", (r: DrbdResourceInputs) => (r.nodes[1].connection.host = "10.1.1.102")],
   ])("a new %s replaces the resource", (_what, change) => {
     expect(diff(change).replaces).toEqual(["nodes"]);
+  });
+
+  it("the same node reached at another SSH address is an update, checked by its recorded host key", () => {
+    expect(diff((r) => (r.nodes[1].connection.host = "ha2.domain.local"))).toMatchObject({ changes: true, replaces: [] });
   });
 
   it("renaming the resource replaces it", () => {

@@ -69,6 +69,27 @@ describe("DrbdResource inputs", () => {
     expect([r.skipInitialSync, r.wipeMetadataOnDelete, r.waitForSync]).toEqual([false, false, true]);
   });
 
+  it("neither adopts, deletes what it adopted, nor allows a destructive replace unless asked", () => {
+    const r = parse(seedTestDisk);
+    expect([r.adopt, r.deleteAdopted, r.allowDestructiveReplace]).toEqual([false, false, false]);
+  });
+
+  it("refuses a replication address with leading zeros", () => {
+    expect(failuresOf(withNode(0, { address: "192.168.001.001" }))[0]).toMatch(/^nodes\[0\]\.address: must not have leading zeros/);
+  });
+
+  it("takes an IPv6 replication address", () => {
+    expect(failuresOf(withNode(0, { address: "fd00::1" }))).toEqual([]);
+  });
+
+  it("refuses a hostname longer than uname -n holds", () => {
+    expect(failuresOf(withNode(0, { hostname: `${"a".repeat(40)}.${"b".repeat(30)}` })).some((f) => f.startsWith("nodes[0].hostname:"))).toBe(true);
+  });
+
+  it("names the meta-data device inside the meta-disk, not the meta-disk as a whole", () => {
+    expect(failuresOf(withNode(0, { metaDisk: { device: "/dev/vg/meta;x", index: 0 } }))).toEqual([expect.stringMatching(/^nodes\[0\]\.metaDisk\.device: must be a block device path/)]);
+  });
+
   it("requires an explicit initial sync source", () => {
     const { initialSyncSource: _omitted, ...rest } = seedTestDisk;
     expect(failuresOf(rest).some((f) => f.startsWith("initialSyncSource:"))).toBe(true);

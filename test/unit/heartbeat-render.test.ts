@@ -16,7 +16,7 @@ import {
   renderHaCf,
   renderHaresources,
 } from "../../provider/heartbeat/render";
-import { heartbeatClusterSchema, type HeartbeatClusterInputArgs } from "../../provider/heartbeat/schema";
+import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs } from "../../provider/heartbeat/schema";
 import { seedArgs } from "./fixtures/heartbeat/seed";
 
 const seed = heartbeatClusterSchema.parse(seedArgs);
@@ -103,13 +103,19 @@ describe("HeartbeatCluster inputs", () => {
 });
 
 describe("the home links", () => {
+  /** The scripts run here on temporary directories, which the schema refuses (only /etc/xen/auto/NAME is allowed): set them after parsing. */
+  const inSandbox = (c: HeartbeatClusterInputs, ha1: string, ha2: string): HeartbeatClusterInputs => ({
+    ...c,
+    resourceGroups: [{ ...c.resourceGroups[0], autoDirectory: ha1 }, { ...c.resourceGroups[1], autoDirectory: ha2 }],
+  });
+
   function runLinks(args: HeartbeatClusterInputArgs, prepare: (ha1: string, ha2: string) => void = () => {}) {
     const dir = mkdtempSync(join(tmpdir(), "hblinks-"));
     const ha1 = join(dir, "HA1");
     const ha2 = join(dir, "HA2");
     mkdirSync(ha1);
     prepare(ha1, ha2);
-    const c = heartbeatClusterSchema.parse({ ...args, resourceGroups: [{ name: "xendomainsHA1", autoDirectory: ha1 }, { name: "xendomainsHA2", autoDirectory: ha2 }] });
+    const c = inSandbox(heartbeatClusterSchema.parse(args), ha1, ha2);
     execFileSync("sh", ["-c", buildAutoLinksScript(c).text]);
     const list = (d: string) => (existsSync(d) ? readdirSync(d).sort().map((n) => (lstatSync(join(d, n)).isSymbolicLink() ? `${n} -> ${readlinkSync(join(d, n))}` : n)) : []);
     return [list(ha1), list(ha2)];
@@ -136,7 +142,7 @@ describe("the home links", () => {
     mkdirSync(ha2);
     symlinkSync("/etc/xen/test.cfg", join(ha1, "test"));
     writeFileSync(join(ha2, "README"), "mine\n");
-    const c = heartbeatClusterSchema.parse({ ...seedArgs, resourceGroups: [{ name: "xendomainsHA1", autoDirectory: ha1 }, { name: "xendomainsHA2", autoDirectory: ha2 }] });
+    const c = inSandbox(seed, ha1, ha2);
     execFileSync("sh", ["-c", buildRemoveAutoLinksScript(c).text]);
     expect([existsSync(ha1), readdirSync(ha2)]).toEqual([false, ["README"]]);
   });

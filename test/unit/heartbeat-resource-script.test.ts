@@ -13,20 +13,19 @@ const connection = { host: "127.0.0.1", privateKey: "key" };
 /** xl's and drbdadm's own words, as captured on the lab. */
 const FIXTURES = join(__dirname, "fixtures", "heartbeat");
 
+/** The script runs here on a temporary directory, which the schema refuses (only /etc/xen/auto/NAME is allowed): it is set after parsing. */
 function cluster(autoDirectory: string, overrides: Partial<HeartbeatClusterInputArgs> = {}) {
-  return heartbeatClusterSchema.parse({
+  const c = heartbeatClusterSchema.parse({
     nodes: [
       { connection, name: "ha1.domain.local", publicAddress: "10.1.1.100", crossoverAddress: "192.168.1.100" },
       { connection, name: "ha2.domain.local", publicAddress: "10.1.1.101", crossoverAddress: "192.168.1.101" },
     ],
     authKey: "SecretKey123!!!",
-    resourceGroups: [
-      { name: "xendomainsHA1", autoDirectory },
-      { name: "xendomainsHA2", autoDirectory: `${autoDirectory}-2` },
-    ],
     drbdSettleSeconds: 3,
     ...overrides,
   });
+  const [g1, g2] = c.resourceGroups;
+  return { ...c, resourceGroups: [{ ...g1, autoDirectory }, { ...g2, autoDirectory: `${autoDirectory}-2` }] as typeof c.resourceGroups };
 }
 
 const STUBS: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { argv, quote, script, secretWord, sh } from "../../provider/shell";
+import { argv, joinLines, quote, script, secretWord, sh } from "../../provider/shell";
 import { execFileSync } from "node:child_process";
 
 /** Runs text in dash (Debian's /bin/sh) and returns the words it sees. */
@@ -37,6 +37,29 @@ describe("sh template", () => {
   it("carries secrets through nested commands", () => {
     const inner = sh`echo ${secretWord("hunter2")}`;
     expect(script(inner).display).not.toContain("hunter2");
+  });
+
+  it("hides a one-letter secret without touching the rest of the command", () => {
+    const cmd = sh`useradd --comment ${"everyone else"} --password ${secretWord("e")} eve`;
+    expect(cmd.display).toBe("useradd --comment 'everyone else' --password *** eve");
+  });
+
+  it("hides a secret that is also an ordinary word elsewhere only where it is the secret", () => {
+    const cmd = sh`chpasswd --user ${"root"} --password ${secretWord("root")}`;
+    expect(cmd.display).toBe("chpasswd --user root --password ***");
+  });
+
+  it("hides secret words inside arrays, nested commands and joined lines", () => {
+    const cmd = joinLines([sh`a ${["x", secretWord("y")]}`, script(sh`b ${secretWord("s")} s`)]);
+    expect(cmd.display).toBe("a x ***\nset -eu\nb *** s");
+  });
+
+  it("runs the secret itself, quoted", () => {
+    expect(sh`login --password=${secretWord("it's")}`.text).toBe("login --password='it'\\''s'");
+  });
+
+  it("keeps the secrets it carries for callers that must keep them out of other output", () => {
+    expect(script(sh`a ${secretWord("p1")}`, sh`b ${secretWord("p2")}`).secrets).toEqual(["p1", "p2"]);
   });
 
   it("builds an argv command word by word", () => {

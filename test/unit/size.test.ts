@@ -6,14 +6,15 @@ describe("sizes", () => {
     ["5Gb", 5 * 1024 ** 3],
     ["384M", 384 * 1024 ** 2],
     ["1GiB", 1024 ** 3],
-    ["512", 512],
-    [4096, 4096],
+    ["512", 512 * 1024 ** 2],
+    [512, 512 * 1024 ** 2],
+    ["4096B", 4096],
     ["1.5G", 1.5 * 1024 ** 3],
   ])("reads %j as %d bytes", (text, bytes) => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each(["", "five", "-1G", "5X", "1e3G"])("rejects %j", (text) => {
+  it.each(["", "five", "-1G", "5X", "1e3G", " 5G", "2P"])("rejects %j", (text) => {
     expect(parseSize(text)).toBeUndefined();
   });
 

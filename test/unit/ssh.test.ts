@@ -1,6 +1,14 @@
 import { connectionSchema } from "../../provider/ssh/connection";
 import { closeAll, connect, connectionsOpened } from "../../provider/ssh/pool";
-import { isHostCommandError, isHostKeyMismatchError, type HostCommandError } from "../../provider/errors";
+import { knownHosts } from "../../provider/ssh/known-hosts";
+import {
+  isConnectionError,
+  isHostCommandError,
+  isHostKeyConflictError,
+  isHostKeyMismatchError,
+  type HostCommandError,
+  type HostKeyMismatchError,
+} from "../../provider/errors";
 import { secretWord, sh } from "../../provider/shell";
 import { startFakeSshServer, type FakeSshServer } from "../support/fake-ssh-server";
 
@@ -12,6 +20,8 @@ beforeEach(async () => {
     if (command.includes("warn-only")) return { stdout: "done\n", stderr: "WARNING: something harmless\n", exitCode: 0 };
     if (command.includes("not-found")) return { exitCode: 3 };
     if (command.includes("sleep-forever")) return { hang: true };
+    if (command.includes("drop-me")) return { drop: true };
+    if (command.includes("close-quietly")) return { closeWithoutStatus: true };
     return { stdout: "ok\n" };
   });
 });
@@ -101,6 +111,30 @@ describe("SSH layer", () => {
     expect(isHostKeyMismatchError(err)).toBe(true);
   });
 
+  it("reports a connection lost mid-command as a connection error, the command perhaps still running", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`drop-me`))) as Error;
+    expect([isConnectionError(err), isHostCommandError(err), /may still be running on the host/.test(err.message)]).toEqual([true, false, true]);
+  });
+
+  it("reports a channel closed without an exit status as a connection error", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`close-quietly`))) as Error;
+    expect([isConnectionError(err), /may still be running on the host/.test(err.message)]).toEqual([true, true]);
+  });
+
+  it("says which command the lost connection was running, secrets hidden", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`drop-me --password=${secretWord("e")}`))) as Error;
+    expect(err.message).toContain("drop-me --password=***");
+  });
+
+  it("redacts a one-letter secret without mangling the rest of the command", async () => {
+    const host = await connect(connectionTo(server));
+    const err = (await failureOf(host.exec(sh`fail-loudly --verbose ${secretWord("e")}`))) as Error;
+    expect(err.message.split("\n")[0]).toMatch(/: fail-loudly --verbose \*\*\*$/);
+  });
+
   it("does not retry a failed authentication", async () => {
     const other = await startFakeSshServer(() => ({}));
     try {
@@ -113,8 +147,61 @@ describe("SSH layer", () => {
 });
 
 describe("SSH host keys", () => {
+  const otherKey = "SHA256:" + "C".repeat(43);
+  const endpoint = () => `127.0.0.1:${server.port}`;
+
   it("connects when the pinned key matches", async () => {
     const host = await connect(connectionTo(server, { hostKey: server.hostKeyFingerprint }));
     expect(host.hostKey).toBe(server.hostKeyFingerprint);
+  });
+
+  it("holds a dial without pin or record to the key the stack knows, refusing another before authentication", async () => {
+    knownHosts.learn({ endpoint: endpoint(), key: otherKey, source: "recorded at observedHostKey in the state of VolumeGroup \"vg\"" });
+    const err = await failureOf(connect(connectionTo(server)));
+    expect([isHostKeyMismatchError(err), server.authAttempts, server.received.length]).toEqual([true, 0, 0]);
+  });
+
+  it("names where the known key came from, and that nothing was sent", async () => {
+    knownHosts.learn({ endpoint: endpoint(), key: otherKey, source: "recorded at observedHostKey in the state of VolumeGroup \"vg\"" });
+    const err = (await failureOf(connect(connectionTo(server)))) as HostKeyMismatchError;
+    expect([err.message.includes('VolumeGroup "vg"'), err.message.includes("before authentication: no credential and no command was sent")]).toEqual([true, true]);
+  });
+
+  it("connects a new resource to a known host when it presents the known key", async () => {
+    knownHosts.learn({ endpoint: endpoint(), key: server.hostKeyFingerprint, source: "test" });
+    await expect(connect(connectionTo(server))).resolves.toMatchObject({ hostKey: server.hostKeyFingerprint });
+  });
+
+  it("remembers the key seen on first use for the rest of the process", async () => {
+    await connect(connectionTo(server));
+    expect(knownHosts.keyFor(endpoint())?.key).toBe(server.hostKeyFingerprint);
+  });
+
+  it("never hands a pooled connection to a caller expecting another key, and says so", async () => {
+    await connect(connectionTo(server));
+    const err = (await failureOf(connect(connectionTo(server), otherKey))) as HostKeyMismatchError;
+    expect([err.refusedAt, server.connections, err.message.includes("had already been made in this run")]).toEqual(["pooled", 1, true]);
+  });
+
+  it("tells a resource whose recorded key differs that this is another machine than where its data lives", async () => {
+    const err = (await failureOf(connect(connectionTo(server), otherKey))) as HostKeyMismatchError;
+    expect(err.message).toMatch(/another machine than the one this resource's data lives on/);
+  });
+
+  it("refuses a dial whose recorded key differs before authentication when no connection is pooled", async () => {
+    const err = (await failureOf(connect(connectionTo(server), otherKey))) as HostKeyMismatchError;
+    expect([err.refusedAt, err.expectation.from, server.authAttempts]).toEqual(["handshake", "record", 0]);
+  });
+
+  it("refuses a caller expecting another key even when it logs in as another user", async () => {
+    await connect(connectionTo(server));
+    const err = await failureOf(connect(connectionTo(server, { user: "admin" }), otherKey));
+    expect([isHostKeyMismatchError(err), server.connections]).toEqual([true, 1]);
+  });
+
+  it("refuses a key learned on first use that conflicts with one claimed meanwhile", async () => {
+    const dialing = connect(connectionTo(server));
+    knownHosts.learn({ endpoint: endpoint(), key: otherKey, source: "pinned at connection.hostKey of VolumeGroup \"vg\" in the program" });
+    expect(isHostKeyConflictError(await failureOf(dialing))).toBe(true);
   });
 });

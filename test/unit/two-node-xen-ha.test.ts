@@ -8,10 +8,20 @@ interface Registered {
 }
 let registered: Registered[] = [];
 
+/** Secret inputs reach the mocks wrapped (the signature key and `value`): the tests read the value. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (SECRET_SIG in record) return unwrapSecrets(record.value);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 pulumi.runtime.setMocks(
   {
     newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      registered.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, unknown> });
       return { id: `${args.name}-id`, state: args.inputs };
     },
     call: () => ({}),
@@ -132,5 +142,91 @@ describe("TwoNodeXenHa", () => {
 
   it("refuses a home that is not one of the nodes", () => {
     expect(() => new TwoNodeXenHa("bad", args([{ ...webVm, home: "ha3" }]))).toThrow(/vms\[0\]\.home: must name one of the nodes \(ha1, ha2\)/);
+  });
+
+  describe("checks its own inputs before registering any child", () => {
+    /** Builds the component and returns the error it throws, and what it registered before. */
+    function attempt(change: (a: TwoNodeXenHaArgs) => TwoNodeXenHaArgs): { error: string; children: number } {
+      registered = [];
+      try {
+        new TwoNodeXenHa("bad", change(args([testVm, webVm])));
+      } catch (err) {
+        return { error: String((err as Error).message), children: registered.filter((r) => r.type.includes("dynamic")).length };
+      }
+      return { error: "nothing thrown", children: registered.length };
+    }
+    const vm = (i: number, extra: Partial<ClusterVmArgs>) => (a: TwoNodeXenHaArgs) => ({ ...a, vms: a.vms.map((v, j) => (j === i ? { ...v, ...extra } : v)) });
+    const fourVms = (last: Partial<ClusterVmArgs>) => (a: TwoNodeXenHaArgs) => ({
+      ...a,
+      vms: [testVm, webVm, { ...webVm, name: "db", slot: 2 }, { ...webVm, name: "cache", slot: 3, ...last }],
+    });
+
+    it("names the fourth VM's name when it holds a shell command, before any child resource", () => {
+      expect(attempt(fourVms({ name: "x$(touch /tmp/p)" }))).toEqual({
+        error: expect.stringContaining("vms[3].name: may hold only letters, digits and _ . -"),
+        children: 0,
+      });
+    });
+
+    it("names the VM when a volume named after it would be refused by LVM", () => {
+      expect(attempt(vm(1, { name: "snapshot1" })).error).toMatch(/vms\[1\]\.name: names the volume and DRBD resource snapshot1-disk, which uses a prefix or suffix LVM reserves/);
+    });
+
+    it("names the VM when xen-create-image would refuse its name as a host name", () => {
+      expect(attempt(vm(0, { name: "web_1" })).error).toMatch(/vms\[0\]\.name: is xen-create-image's --hostname for this VM/);
+    });
+
+    it("refuses a misspelt VM field, suggesting the right one", () => {
+      expect(attempt(vm(0, { diskSzie: "10G" } as Partial<ClusterVmArgs>)).error).toContain('vms[0].diskSzie: unknown field; did you mean "diskSize"?');
+    });
+
+    it("refuses a misspelt hostKey in a node's connection", () => {
+      const withTypo = (a: TwoNodeXenHaArgs): TwoNodeXenHaArgs => ({ ...a, nodes: [{ ...a.nodes[0], connection: { host: "10.1.1.100", privateKey: "k", hostkey: "SHA256:x" } as never }, a.nodes[1]] });
+      expect(attempt(withTypo).error).toContain('nodes[0].connection.hostkey: unknown field; did you mean "hostKey"?');
+    });
+
+    it("refuses a node address with leading zeros", () => {
+      const zeros = (a: TwoNodeXenHaArgs): TwoNodeXenHaArgs => ({ ...a, nodes: [{ ...a.nodes[0], publicAddress: "010.1.1.100" }, a.nodes[1]] });
+      expect(attempt(zeros).error).toMatch(/nodes\[0\]\.publicAddress: must not have leading zeros/);
+    });
+
+    it("refuses an interface name starting with -", () => {
+      const dash = (a: TwoNodeXenHaArgs): TwoNodeXenHaArgs => ({ ...a, nodes: [a.nodes[0], { ...a.nodes[1], crossoverInterface: "-eth1" }] });
+      expect(attempt(dash).error).toContain("nodes[1].crossoverInterface: must not start with -");
+    });
+
+    it("refuses a VM's malformed address", () => {
+      expect(attempt(vm(0, { ip: "10.1.1" })).error).toMatch(/vms\[0\]\.ip: must be an IPv4 address/);
+    });
+
+    it("refuses a size beyond 1 PiB", () => {
+      expect(attempt(vm(1, { diskSize: "2P" })).error).toContain("vms[1].diskSize: must be at most 1 PiB");
+    });
+
+    it("refuses a size without a unit for a xen-tools VM, which xen-create-image would not take", () => {
+      expect(attempt(vm(0, { diskSize: "5120" })).error).toContain('vms[0].diskSize: xen-create-image takes only sizes in G or M, such as "5G" or "384M"');
+    });
+
+    it("refuses memory below what a guest boots in", () => {
+      expect(attempt(vm(1, { memory: 16 })).error).toContain("vms[1].memory: must be at least 32 (MiB)");
+    });
+
+    it("refuses a kernel path with a parent segment", () => {
+      expect(attempt(vm(1, { install: { method: "kernel", kernel: "/boot/../etc/shadow" } })).error).toMatch(/vms\[1\]\.install\.kernel: must not contain \. or \.\. segments/);
+    });
+
+    it("refuses a slot whose DRBD ports would not exist", () => {
+      const far = (a: TwoNodeXenHaArgs): TwoNodeXenHaArgs => ({ ...a, metaVolumeSize: "64T", vms: [{ ...webVm, slot: 30000 }] });
+      expect(attempt(far).error).toMatch(/vms\[0\]\.slot: slot 30000 would need DRBD ports or minors beyond what exists/);
+    });
+
+    it("names the DRBD devices, ports and meta-data indexes two VMs in one slot would share", () => {
+      expect(attempt(vm(1, { slot: 0 })).error).toContain("/dev/drbd1–2, ports 7789–7790 and meta-data indexes 0–1");
+    });
+
+    it("leaves values that are not known yet to the child resources", () => {
+      const deferred = (a: TwoNodeXenHaArgs): TwoNodeXenHaArgs => ({ ...a, nodes: [{ ...a.nodes[0], connection: pulumi.output({ host: "ha1", password: "p" }) }, a.nodes[1]] });
+      expect(attempt(deferred).error).toBe("nothing thrown");
+    });
   });
 });

@@ -38,7 +38,7 @@ describe("XenDomU inputs", () => {
 
   it("refuses a crossover name that xl would pass to sh unquoted", () => {
     const hosts = [seedHosts[0]!, { ...seedHosts[1]!, crossoverName: "ha2X;reboot" }];
-    expect(domU(seedGuest({ hosts }))).toEqual(["hosts[1].crossoverName: must be a host name or IPv4 address"]);
+    expect(domU(seedGuest({ hosts }))).toEqual([expect.stringMatching(/^hosts\[1\]\.crossoverName: must be a host name or IPv4 address/)]);
   });
 
   it("refuses maxMemory below memory", () => {
@@ -46,7 +46,42 @@ describe("XenDomU inputs", () => {
   });
 });
 
+describe("XenDomU inputs shared with other resources", () => {
+  it.each(["all", "-x", "disk", "1.2.3.4", "123", ".hidden", "a b", "x".repeat(129)])("refuses the DRBD resource name %j, as DrbdResource does", (drbd) => {
+    expect(domU(seedGuest({ disks: [{ drbd, vdev: "xvda2" }] }))).toEqual([expect.stringMatching(/^disks\[0\]\.drbd: /)]);
+  });
+
+  it("neither adopts a domain nor deletes an adopted one unless asked", () => {
+    const d = parsed(seedGuest());
+    expect([d.adopt, d.deleteAdopted]).toEqual([false, false]);
+  });
+
+  it("refuses a guest address with leading zeros", () => {
+    expect(domU(seedGuest({ vifs: [{ ip: "010.1.1.50" }] }))[0]).toMatch(/^vifs\[0\]\.ip: must not have leading zeros/);
+  });
+
+  it("refuses a bridge name starting with -", () => {
+    expect(domU(seedGuest({ vifs: [{ bridge: "-xenbr0" }] }))).toEqual(["vifs[0].bridge: must not start with - (commands would read it as an option)"]);
+  });
+
+  it("refuses a kernel path with a parent segment", () => {
+    expect(domU(seedGuest({ kernel: "/boot/../etc/shadow" }))).toEqual(["kernel: must not contain . or .. segments: write the path itself"]);
+  });
+});
+
 describe("XenToolsImage inputs", () => {
+  it("does not allow a destructive replace unless asked", () => {
+    expect(seedImage().allowDestructiveReplace).toBe(false);
+  });
+
+  it("refuses a size above 1 PiB", () => {
+    expect(image({ ...imageArgs, size: "2000000G" })).toEqual(["size: must be at most 1 PiB (1048576G)"]);
+  });
+
+  it("refuses a root password on several lines, which would be cut at the first", () => {
+    expect(image({ ...imageArgs, password: "first\nsecond" })[0]).toMatch(/^password: must be one line/);
+  });
+
   it("fills in the seed's xen-tools.conf settings", () => {
     expect(seedImage()).toMatchObject({
       volumeGroup: "vg",

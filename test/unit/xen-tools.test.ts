@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  buildSetRootPasswordScript,
   buildXenCreateImageScript,
   disablePygrubFor,
   forcesPygrub,
@@ -56,30 +57,32 @@ describe("xen-tools.conf", () => {
 });
 
 describe("xen-create-image", () => {
-  it("names the guest, its address and the volume group, reads our file, and passes the password as a secret", () => {
-    expect(buildXenCreateImageScript(guest()).display.split("\n")[3]).toBe(
-      "xen-create-image --hostname=test --ip=10.1.1.50 --lvm=vg --config=/etc/xen-tools/xen-ha-test.conf --nopasswd --password=*** >/dev/null || status=$?",
+  it("names the guest, its address and the volume group, reads our file, and never takes a password on its command line", () => {
+    expect(buildXenCreateImageScript(guest()).text.split("\n")[3]).toBe(
+      "xen-create-image --hostname=test --ip=10.1.1.50 --lvm=vg --config=/etc/xen-tools/xen-ha-test.conf --nopasswd --genpass=0 >/dev/null || status=$?",
     );
   });
 
-  it("sets no password when none is given rather than generating one", () => {
-    expect(buildXenCreateImageScript(guest({ password: undefined })).text).toContain(" --nopasswd --genpass=0 >/dev/null");
+  it("keeps the root password out of every command text", () => {
+    const texts = [buildXenCreateImageScript(guest()).text, buildSetRootPasswordScript(guest()).text];
+    expect(texts.some((t) => t.includes("S3cret"))).toBe(false);
   });
 
-  it("hands xen-create-image a password with quotes and $(…) as one literal word", () => {
+  it("sets root's password in the guest's shadow file from standard input, as a SHA-512 crypt hash", () => {
     const dir = mkdtempSync(join(tmpdir(), "xci-"));
-    writeFileSync(join(dir, "xen-create-image"), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/args\n`);
-    chmodSync(join(dir, "xen-create-image"), 0o755);
-    const text = buildXenCreateImageScript(guest({ password: "it's $(touch x) `id`" })).text;
-    spawnSync("sh", ["-c", text], { env: { PATH: `${dir}:/usr/bin:/bin` } });
-    expect(readFileSync(join(dir, "args"), "utf8").split("\n")).toContain("--password=it's $(touch x) `id`");
-  });
-
-  it("blanks the password line of the log, which xen-create-image writes in clear", () => {
-    const line = buildXenCreateImageScript(guest()).text.split("\n")[4]!;
-    const sed = /sed -i '([^']+)'/.exec(line)![1]!;
-    const run = spawnSync("sed", [sed], { input: "Hostname        :  test\nRoot Password   :  S3cret pass\n", encoding: "utf8" });
-    expect(run.stdout).toBe("Hostname        :  test\nRoot Password   :  (removed)\n");
+    const fake = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(dir, name), 0o755);
+    };
+    // mount DEV DIR gives the "guest" a shadow file; umount keeps a copy of what was written.
+    fake("mount", `mkdir -p "$3/etc" && printf 'root:*:19000:0:99999:7:::\\ndaemon:*:19000:0:99999:7:::\\n' > "$3/etc/shadow"`);
+    fake("umount", `[ -f "$1/etc/shadow" ] && cp "$1/etc/shadow" ${dir}/shadow; rm -rf "$1/etc"`);
+    const password = "it's $(touch x) `id`";
+    const run = spawnSync("sh", ["-c", buildSetRootPasswordScript(guest()).text], { input: `${password}\n`, env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: "utf8" });
+    const [root, daemon] = readFileSync(join(dir, "shadow"), "utf8").split("\n");
+    const hash = root!.split(":")[1]!;
+    const verify = spawnSync("perl", ["-e", "my $pw = <STDIN>; chomp $pw; print crypt($pw, $ARGV[0]) eq $ARGV[0] ? q(match) : q(differs)", hash], { input: `${password}\n`, encoding: "utf8" });
+    expect([run.status, hash.startsWith("$6$"), verify.stdout, daemon]).toEqual([0, true, "match", "daemon:*:19000:0:99999:7:::"]);
   });
 
   it("lists the volumes it makes with the sizes the peer needs, swap first as xen-tools numbers them", () => {
