@@ -1,29 +1,23 @@
 /**
  * What the cluster component builds, derived from its args and checked before any resource is
- * registered: every field error names its path (`vms[1].slot`) and the fix.
+ * registered (see validate.ts): every field error names its path (`vms[1].slot`) and the fix.
+ * Values that may be Inputs are carried through untouched; only plain values shape the plan.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import type { ConnectionArgs } from "../provider/args";
 import type { DrbdResourceArgs } from "../provider/drbd/drbd-resource";
-import { drbdResourceSchema, MAX_MINOR, META_BYTES_PER_INDEX, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
-import { ValidationError, type InputFailure } from "../provider/errors";
+import { ValidationError } from "../provider/errors";
 import type { HeartbeatClusterArgs } from "../provider/heartbeat/cluster";
-import { authKey, heartbeatClusterSchema } from "../provider/heartbeat/schema";
-import { isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
-import { blockDevice, logicalVolumeName, lvmName } from "../provider/lvm/schema";
-import { formatBytes } from "../provider/lvm/size";
 import type { NodeNetworkArgs } from "../provider/network/node-network";
-import { prefixLength } from "../provider/network/schema";
-import { connectionSchema, type ConnectionInput } from "../provider/ssh/connection";
-import { hostLabel, hostOrIPv4Address, interfaceName, ipv4Address, memoryMiB, parseSize, size } from "../provider/values";
-import { commandLineText, domUName, guestTypes, hostPath } from "../provider/xen/schema";
-import { xenToolsGuestName, xenToolsImageSchema, xenToolsSize } from "../provider/xen/xen-tools";
-import type { ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./two-node-xen-ha";
+import type { XenDomUArgs } from "../provider/xen/domu";
+import { DEFAULT_BRIDGE } from "../provider/xen/schema";
+import type { ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./types";
+import { validate } from "./validate";
 
 export interface NodePlan {
   name: string;
   hostname: string;
-  connection: pulumi.Input<ConnectionInput>;
+  connection: pulumi.Input<ConnectionArgs>;
   volumeGroupDevices: string[];
   network: NodeNetworkArgs;
 }
@@ -32,49 +26,64 @@ export interface DrbdPlan {
   /** Resource name, also the backing volume's name (the seed's `test-disk`). */
   name: string;
   volume: string;
-  size: string;
+  size: pulumi.Input<string>;
   vdev: string;
   args: DrbdResourceArgs;
 }
 
+/** Pulumi's options for the resources that hold data. */
+export interface DataKeeping {
+  protect?: boolean;
+  retainOnDelete?: boolean;
+}
+
 export interface VmPlan {
   name: string;
+  home: string;
   homeIndex: number;
   install: VmInstall;
-  ip: string | undefined;
-  memory: number;
-  vcpus: number;
-  type: "pv" | "pvh";
-  state: "running" | "stopped";
-  allowNonLiveMove: boolean;
-  xenToolsDiskSize: string;
-  xenToolsSwapSize: string | false;
+  ip: pulumi.Input<string> | undefined;
+  memory: pulumi.Input<number>;
+  xenToolsDiskSize: pulumi.Input<string>;
+  xenToolsSwapSize: pulumi.Input<string> | false;
   drbdResources: DrbdPlan[];
+  /** The XenDomU's settings other than its hosts, placement, boot and disks. */
+  domain: Pick<XenDomUArgs, "state" | "type" | "memory" | "maxMemory" | "vcpus" | "maxVcpus" | "vifs" | "onCrash" | "onReboot" | "onPoweroff" | "extraConfig" | "allowNonLiveMove">;
+  bootloader: "pygrub" | undefined;
+  keep: DataKeeping;
 }
 
 export interface ClusterPlan {
   nodes: NodePlan[];
   volumeGroupName: string;
-  metaVolumeSize: string;
-  xenHosts: { name: string; connection: pulumi.Input<ConnectionInput>; crossoverAddress: string; crossoverName: string }[];
+  metaVolumeSize: pulumi.Input<string>;
+  xenHosts: { name: string; connection: pulumi.Input<ConnectionArgs>; crossoverAddress: pulumi.Input<string>; crossoverName: string }[];
   drbdDefaults: Partial<DrbdResourceArgs>;
   heartbeat: HeartbeatClusterArgs;
   vms: VmPlan[];
+  /** For the node-wide data: the volume groups and meta volumes. */
+  keep: DataKeeping;
 }
 
 const shortNameOf = (fqdn: string) => fqdn.split(".")[0]!;
 /** The seed's name of a node on the crossover link: `ha1X`. */
 export const crossoverNameOf = (fqdn: string) => `${shortNameOf(fqdn)}X`;
 
+/** The object without its undefined fields, so an unset option is not sent to a child as a property. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
 export function clusterPlan(args: TwoNodeXenHaArgs): ClusterPlan {
   const failures = validate(args);
   if (failures.length > 0) throw new ValidationError("TwoNodeXenHa", failures);
   const [a, b] = args.nodes;
   const prefixLength = args.prefixLength ?? 24;
+  const bridge = args.publicBridge ?? DEFAULT_BRIDGE;
   const network = (self: typeof a, peer: typeof a): NodeNetworkArgs => ({
     connection: self.connection,
     hostname: self.hostname,
-    public: { device: self.publicInterface ?? "eth0", address: self.publicAddress, prefixLength, bridge: "xenbr0", ...(self.gateway ? { gateway: self.gateway } : {}) },
+    public: { device: self.publicInterface ?? "eth0", address: self.publicAddress, prefixLength, bridge, ...(self.gateway ? { gateway: self.gateway } : {}) },
     crossover: { device: self.crossoverInterface ?? "eth1", address: self.crossoverAddress, prefixLength },
     peer: { hostname: peer.hostname, publicAddress: peer.publicAddress, crossoverAddress: peer.crossoverAddress },
     ntp: { servers: args.ntpServers ?? [] },
@@ -99,18 +108,19 @@ export function clusterPlan(args: TwoNodeXenHaArgs): ClusterPlan {
       // A VM meant to be stopped is left out of Heartbeat's groups, which would start it.
       domains: args.vms.filter((vm) => (vm.state ?? "running") === "running").map((vm) => ({ name: vm.name, home: args.nodes.find((n) => n.name === vm.home)!.hostname })),
     },
-    vms: args.vms.map((vm) => vmPlan(vm, args, volumeGroupName)),
+    vms: args.vms.map((vm) => vmPlan(vm, args, volumeGroupName, bridge)),
+    keep: defined({ protect: args.protectData, retainOnDelete: args.retainDataOnDelete }),
   };
 }
 
-function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: string): VmPlan {
+function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: string, bridge: string): VmPlan {
   const homeIndex = args.nodes.findIndex((n) => n.name === vm.home);
   const diskSize = vm.diskSize ?? "5G";
   const swapSize = vm.swapSize === undefined ? "384M" : vm.swapSize;
   const xenTools = vm.install.method === "xen-tools";
-  const volumes: { volume: string; size: string; vdev: string }[] = [
+  const volumes: { volume: string; size: pulumi.Input<string>; vdev: string }[] = [
     { volume: `${vm.name}-disk`, size: diskSize, vdev: xenTools ? "xvda2" : "xvda" },
-    ...(swapSize ? [{ volume: `${vm.name}-swap`, size: swapSize, vdev: xenTools ? "xvda1" : "xvdb" }] : []),
+    ...(swapSize !== null ? [{ volume: `${vm.name}-swap`, size: swapSize, vdev: xenTools ? "xvda1" : "xvdb" }] : []),
   ];
   const drbdResources = volumes.map((v, k) => {
     const minor = 2 * vm.slot + 1 + k;
@@ -139,160 +149,34 @@ function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: stri
       },
     };
   });
+  const memory = vm.memory ?? 384;
+  // The first interface is the public one: it takes the VM's address unless it names its own.
+  const vifs = (vm.vifs ?? [{}]).map((v, i) => defined({ bridge: v.bridge ?? bridge, mac: v.mac, ip: v.ip ?? (i === 0 ? vm.ip : undefined) }));
   return {
     name: vm.name,
+    home: vm.home,
     homeIndex,
     install: vm.install,
     ip: vm.ip,
-    memory: vm.memory ?? 384,
-    vcpus: vm.vcpus ?? 1,
-    type: vm.type ?? "pv",
-    state: vm.state ?? "running",
-    allowNonLiveMove: vm.allowNonLiveMove ?? false,
+    memory,
     xenToolsDiskSize: diskSize,
     xenToolsSwapSize: swapSize ?? false,
     drbdResources,
+    domain: defined({
+      state: vm.state ?? "running",
+      type: vm.type ?? "pv",
+      memory,
+      maxMemory: vm.maxMemory,
+      vcpus: vm.vcpus ?? 1,
+      maxVcpus: vm.maxVcpus,
+      vifs,
+      onCrash: vm.onCrash,
+      onReboot: vm.onReboot,
+      onPoweroff: vm.onPoweroff,
+      extraConfig: vm.extraConfig && Object.keys(vm.extraConfig).length > 0 ? vm.extraConfig : undefined,
+      allowNonLiveMove: vm.allowNonLiveMove ?? false,
+    }),
+    bootloader: vm.bootloader ?? (vm.install.method === "xen-tools" && vm.install.pygrub === true ? "pygrub" : undefined),
+    keep: defined({ protect: vm.protectData ?? args.protectData, retainOnDelete: vm.retainDataOnDelete ?? args.retainDataOnDelete }),
   };
-}
-
-/** Whether a value is a pulumi Output, an unknown or a promise: checked by the child resource once known. */
-function isDeferred(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return v.__pulumiOutput === true || v.__pulumiUnknown === true || typeof v.then === "function";
-}
-
-/** The args with every value not known yet replaced by the engine's unknown sentinel, which validation skips. */
-function knownParts(value: unknown): unknown {
-  if (isDeferred(value)) return UNKNOWN;
-  if (Array.isArray(value)) return value.map(knownParts);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownParts(v)]));
-  return value;
-}
-
-/** A child schema's fields less those the component sets itself, each optional when `optional`. */
-const fieldsOf = (shape: Record<string, z.ZodType>, omit: readonly string[], optional = false) =>
-  Object.fromEntries(Object.entries(shape).filter(([k]) => !omit.includes(k)).map(([k, v]) => [k, optional ? v.optional() : v])) as Record<string, z.ZodType>;
-
-const nodeArgsSchema = z.object({
-  name: hostLabel,
-  hostname: drbdNodeName,
-  connection: connectionSchema,
-  publicAddress: ipv4Address,
-  crossoverAddress: ipv4Address,
-  volumeGroupDevices: z.array(blockDevice).min(1, "needs at least one device for the volume group"),
-  publicInterface: interfaceName.optional(),
-  crossoverInterface: interfaceName.optional(),
-  gateway: ipv4Address.optional(),
-});
-
-const xenToolsOptions = fieldsOf(xenToolsImageSchema.shape, ["connection", "name", "ip", "volumeGroup", "size", "swap", "memory"]);
-const installSchema = z.discriminatedUnion("method", [
-  z.object({ method: z.literal("xen-tools"), ...xenToolsOptions }),
-  z.object({ method: z.literal("kernel"), kernel: hostPath, ramdisk: hostPath.optional(), root: commandLineText.optional(), extra: commandLineText.optional() }),
-]);
-
-const vmArgsSchema = z.object({
-  name: domUName,
-  slot: z.number().int("must be a whole number from 0").min(0, "must be a whole number from 0"),
-  home: z.string(),
-  type: z.enum(guestTypes).optional(),
-  memory: memoryMiB.optional(),
-  vcpus: z.number().int().min(1).max(512).optional(),
-  ip: ipv4Address.optional(),
-  diskSize: size.optional(),
-  swapSize: size.nullable().optional(),
-  install: installSchema,
-  state: z.enum(["running", "stopped"]).optional(),
-  allowNonLiveMove: z.boolean().optional(),
-});
-
-/** The component's args, with the same validators its children use; cross-field rules follow in `validate`. */
-const clusterArgsSchema = z.object({
-  nodes: z.tuple([nodeArgsSchema, nodeArgsSchema]),
-  volumeGroupName: lvmName.optional(),
-  metaVolumeSize: size.optional(),
-  prefixLength: prefixLength.optional(),
-  ntpServers: z.array(hostOrIPv4Address).optional(),
-  drbd: z.object(fieldsOf(drbdResourceSchema.shape, ["name", "nodes", "initialSyncSource", "skipInitialSync"], true)).optional(),
-  heartbeat: z.object({ ...fieldsOf(heartbeatClusterSchema.shape, ["nodes", "domains", "authKey"], true), authKey: authKey }),
-  vms: z.array(vmArgsSchema),
-});
-
-/** The highest slot whose DRBD minors (2s+1, 2s+2) and ports (7788 + minor) exist. */
-const MAX_SLOT = Math.min((65535 - 7790) / 2, (MAX_MINOR - 2) / 2);
-
-/**
- * The component's own check, before any child is registered: every failure names the path the
- * user wrote (`vms[3].name`), never a child's derived field. Values not known yet (Outputs) are
- * left to the children.
- */
-export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
-  const parsed = parseInputs(clusterArgsSchema, knownParts(args));
-  const failures: InputFailure[] = parsed.ok ? [] : [...parsed.failures];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
-  const vms = Array.isArray(args.vms) ? args.vms : [];
-  const names = nodes.map((n) => n?.name);
-  if (isKnown(names[0]) && names[0] === names[1]) fail("nodes[1].name", "the two nodes need different names");
-  if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
-  const metaBytes = isKnown(args.metaVolumeSize) ? parseSize(args.metaVolumeSize) : parseSize("1G");
-  const slots = new Map<number, string>();
-  const vmNames = new Set<string>();
-  vms.forEach((vm, i) => {
-    if (vm === null || typeof vm !== "object") return;
-    const at = `vms[${i}]`;
-    if (vmNames.has(vm.name)) fail(`${at}.name`, `"${vm.name}" is listed twice`);
-    vmNames.add(vm.name);
-    if (!names.includes(vm.home)) fail(`${at}.home`, `must name one of the nodes (${names.join(", ")})`);
-    failures.push(...derivedNameFailures(vm, at), ...xenToolsFailures(vm, at));
-    if (!Number.isInteger(vm.slot) || vm.slot < 0) return;
-    const s = vm.slot;
-    const numbering = `/dev/drbd${2 * s + 1}–${2 * s + 2}, ports ${7789 + 2 * s}–${7790 + 2 * s} and meta-data indexes ${2 * s}–${2 * s + 1}`;
-    const other = slots.get(s);
-    if (other !== undefined) fail(`${at}.slot`, `slot ${s} is already taken by ${other}; give each VM its own slot (a slot decides its DRBD devices ${numbering})`);
-    slots.set(s, vm.name);
-    if (s > MAX_SLOT) fail(`${at}.slot`, `slot ${s} would need DRBD ports or minors beyond what exists (${numbering}); use a slot of at most ${Math.floor(MAX_SLOT)}`);
-    const needed = (2 * s + 2) * META_BYTES_PER_INDEX;
-    if (metaBytes !== undefined && needed > metaBytes) {
-      fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${2 * s + 1}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
-    }
-  });
-  return failures;
-}
-
-const isKnown = (v: unknown): v is string | number => (typeof v === "string" || typeof v === "number") && !isUnknown(v);
-
-/** What XenToolsImage would refuse in a VM installed with xen-tools, named by the VM's own fields. */
-function xenToolsFailures(vm: ClusterVmArgs, at: string): InputFailure[] {
-  if (vm.install?.method !== "xen-tools") return [];
-  const failures: InputFailure[] = [];
-  if (!vm.ip) failures.push({ property: `${at}.ip`, reason: "xen-create-image needs the guest's address (--ip)" });
-  const method = vm.install.installMethod;
-  if (isKnown(method) && (method === "tar" || method === "copy") !== (vm.install.installSource !== undefined)) {
-    failures.push({ property: `${at}.install.installSource`, reason: "installSource is needed by the tar and copy install methods, and only by them" });
-  }
-  for (const field of ["diskSize", "swapSize"] as const) {
-    const value = vm[field];
-    if (isKnown(value) && size.safeParse(value).success && !xenToolsSize.safeParse(String(value)).success) {
-      failures.push({ property: `${at}.${field}`, reason: 'xen-create-image takes only sizes in G or M, such as "5G" or "384M"' });
-    }
-  }
-  return failures;
-}
-
-/** The children's names made from a VM's name must be valid too: its volumes, DRBD resources and xen-tools host name. */
-function derivedNameFailures(vm: ClusterVmArgs, at: string): InputFailure[] {
-  // A name refused in itself is reported once, by the schema.
-  if (!isKnown(vm.name) || !domUName.safeParse(vm.name).success) return [];
-  const failures: InputFailure[] = [];
-  for (const volume of [`${vm.name}-disk`, `${vm.name}-swap`]) {
-    const reason = resourceName.safeParse(volume).error?.issues[0]?.message ?? logicalVolumeName.safeParse(volume).error?.issues[0]?.message;
-    if (reason) failures.push({ property: `${at}.name`, reason: `names the volume and DRBD resource ${volume}, which ${reason}` });
-  }
-  if (vm.install?.method === "xen-tools") {
-    const reason = xenToolsGuestName.safeParse(vm.name).error?.issues[0]?.message;
-    if (reason) failures.push({ property: `${at}.name`, reason: `is xen-create-image's --hostname for this VM, so it ${reason}` });
-  }
-  return failures.slice(0, 1);
 }

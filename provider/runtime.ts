@@ -40,7 +40,9 @@ export function implementation(kind: ResourceKind): Lifecycle {
     },
     async read(id, props) {
       learn(id, { olds: props });
-      return lifecycle.read(id, props);
+      const result = await lifecycle.read(id, props);
+      if (!result.props || !lifecycle.refreshedInputs) return result;
+      return { ...result, inputs: lifecycle.refreshedInputs(result.props) };
     },
     async update(id, olds, news) {
       learn(id, { news, olds });

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { refreshedInputs } from "../refreshed-inputs";
 import { pollUntil } from "../poll";
+import { warnAll } from "../engine-log";
 import { progress } from "../progress";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
@@ -23,6 +25,7 @@ import {
 } from "./commands";
 import { backingSizes, checkPreconditions, connectNodes, installConfig, probeMetadata, probeNode, probeVolumeContent, validateConfig, type DrbdNode } from "./node-ops";
 import { renderResource, resourceConfigPath } from "./render";
+import { drbdAttention } from "./attention";
 import { adoptionRefusal, deleteRefusal, drbdResourceRules, existingParts, planInitialSync, planMetadata, planUpdate, validateDrbdChange } from "./rules";
 import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
 import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
@@ -168,7 +171,11 @@ async function waitForSync(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<vo
 
 export const drbdResourceLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
-  diff: async (_id, olds, news) => diffWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["driftedNodes"]),
+  async diff(_id, olds, news) {
+    await warnAll(drbdAttention(String(olds.name), (olds.status ?? {}) as Record<string, DrbdNodeStatus>));
+    return diffWith(spec, olds, news);
+  },
 
   async create(raw) {
     const r = drbdResourceSchema.parse(raw);
@@ -191,6 +198,7 @@ export const drbdResourceLifecycle: Lifecycle = {
     const nodes = await connectNodes(r, recordedKeys(props));
     const probes = await statuses(r, nodes);
     if (Object.values(probes).every((p) => !p.up && p.installedConfig === undefined)) return {};
+    await warnAll(drbdAttention(r.name, Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status]))));
     return { id, props: { ...props, ...outputs(r, nodes, probes) } };
   },
 

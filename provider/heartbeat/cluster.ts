@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
 import { isHostKeyConflictError, isHostKeyMismatchError, RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { refreshedInputs } from "../refreshed-inputs";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { describeHost } from "../ssh/connection";
@@ -99,6 +100,7 @@ async function rotateKey(before: HeartbeatClusterInputs, c: HeartbeatClusterInpu
 
 export const heartbeatClusterLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
   diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {

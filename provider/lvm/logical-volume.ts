@@ -2,11 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Classifier } from "../diff";
 import { RefusedError } from "../errors";
 import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { refreshedInputs } from "../refreshed-inputs";
 import { progress } from "../progress";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
-import type { ConnectionInput } from "../ssh/connection";
+import type { ConnectionArgs } from "../args";
 import { describeHost } from "../ssh/connection";
 import {
   buildCreateLogicalVolumeCommand,
@@ -20,8 +21,8 @@ import { DEFAULT_EXTENT_BYTES, formatBytes, parseSize, roundUpToExtent } from ".
 import { surveyLvm, type LvmSurvey } from "./survey";
 
 export interface LogicalVolumeArgs {
-  /** How to reach the host over SSH. */
-  connection: pulumi.Input<ConnectionInput>;
+  /** How to reach the host over SSH; each field may be an Input (a secret key from config, say). */
+  connection: pulumi.Input<ConnectionArgs>;
   /** Volume group that holds it. */
   volumeGroup: pulumi.Input<string>;
   /** Volume name, such as the seed's `test-disk`. A change renames the volume in place (`lvrename`), refused while it is open. */
@@ -127,6 +128,7 @@ async function grow(host: Host, inputs: LogicalVolumeInputs, survey: LvmSurvey):
 
 export const logicalVolumeLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props),
   diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {

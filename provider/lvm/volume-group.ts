@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
 import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { refreshedInputs } from "../refreshed-inputs";
 import { progress } from "../progress";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
-import type { ConnectionInput } from "../ssh/connection";
+import type { ConnectionArgs } from "../args";
 import { describeHost } from "../ssh/connection";
 import { hostOf, type Host } from "../ssh";
 import {
@@ -17,8 +18,8 @@ import { volumeGroupSchema, type VolumeGroupInputs } from "./schema";
 import { surveyLvm, type LvmSurvey } from "./survey";
 
 export interface VolumeGroupArgs {
-  /** How to reach the host over SSH. */
-  connection: pulumi.Input<ConnectionInput>;
+  /** How to reach the host over SSH; each field may be an Input (a secret key from config, say). */
+  connection: pulumi.Input<ConnectionArgs>;
   /** Volume group name, as the seed's `vg`. */
   name: pulumi.Input<string>;
   /** Block devices that become its physical volumes (the seed's `/dev/sda3`). They must be blank or already LVM physical volumes of no group. */
@@ -105,6 +106,7 @@ async function createGroup(host: Host, inputs: VolumeGroupInputs, survey: LvmSur
 
 export const volumeGroupLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props),
   diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {

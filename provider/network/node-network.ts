@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { refreshedInputs } from "../refreshed-inputs";
 import { pollUntil } from "../poll";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
@@ -156,6 +157,7 @@ async function converge(host: Host, inputs: NodeNetworkInputs, probe: NetworkPro
 
 export const nodeNetworkLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
 
   async diff(_id, olds, news) {
     const result = diffWith(spec, olds, news);

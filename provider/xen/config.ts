@@ -4,7 +4,7 @@
  * the syntax xl and xm (python) both read: `key = 'string'`, numbers, lists of strings.
  */
 import { createHash } from "node:crypto";
-import type { CrashAction, Disk, GuestType, Vif, XenDomUInputs } from "./schema";
+import { WRITTEN_CONFIG_KEYS, XEN_CONFIG_KEY, type CrashAction, type Disk, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs } from "./schema";
 
 export interface DomUConfig {
   name: string;
@@ -24,6 +24,8 @@ export interface DomUConfig {
   onPoweroff: CrashAction;
   onReboot: CrashAction;
   onCrash: CrashAction;
+  /** Further settings, written after the typed ones in key order. */
+  extraConfig?: Record<string, ExtraConfigValue>;
 }
 
 export function configPath(name: string): string {
@@ -69,7 +71,22 @@ export function renderDomUConfig(config: DomUConfig, toolstack: "xl" | "xm"): st
   if (config.maxVcpus !== undefined && config.maxVcpus !== config.vcpus) lines.push(`maxvcpus = ${config.maxVcpus}`);
   lines.push(list("vif", config.vifs.map(formatVifSpec)), list("disk", config.disks.map(formatDiskSpec)));
   lines.push(`on_poweroff = ${str(config.onPoweroff)}`, `on_reboot = ${str(config.onReboot)}`, `on_crash = ${str(config.onCrash)}`);
+  for (const key of Object.keys(config.extraConfig ?? {}).sort()) lines.push(extraSetting(key, config.extraConfig![key]!));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * One `extraConfig` setting. The schema refuses what could end the line; this check stands behind
+ * it, because a line break in a value would start a setting of its own.
+ */
+function extraSetting(key: string, value: ExtraConfigValue): string {
+  const texts = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  if (!XEN_CONFIG_KEY.test(key) || Object.hasOwn(WRITTEN_CONFIG_KEYS, key) || texts.some((t) => /[\x00-\x1f\x7f]/.test(t))) {
+    throw new Error(`extraConfig.${key}: refused (not a free Xen config key, or a value with a control character)`);
+  }
+  if (Array.isArray(value)) return list(key, value);
+  if (typeof value === "boolean") return `${key} = ${value ? 1 : 0}`;
+  return `${key} = ${typeof value === "number" ? String(value) : str(value)}`;
 }
 
 function list(key: string, items: string[]): string {
@@ -78,7 +95,7 @@ function list(key: string, items: string[]): string {
 
 /** The config of a guest, from its inputs. */
 export function domUConfigOf(inputs: XenDomUInputs): DomUConfig {
-  const { name, type, kernel, ramdisk, root, extra, bootloader, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash } = inputs;
+  const { name, type, kernel, ramdisk, root, extra, bootloader, memory, maxMemory, vcpus, maxVcpus, onPoweroff, onReboot, onCrash, extraConfig } = inputs;
   return {
     name,
     type,
@@ -96,6 +113,7 @@ export function domUConfigOf(inputs: XenDomUInputs): DomUConfig {
     onPoweroff,
     onReboot,
     onCrash,
+    ...(extraConfig && Object.keys(extraConfig).length > 0 ? { extraConfig } : {}),
   };
 }
 

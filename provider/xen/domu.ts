@@ -3,6 +3,8 @@ import { RefusedError } from "../errors";
 import { parseInputs } from "../inputs";
 import type { DeepInput } from "../args";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
+import { warn } from "../engine-log";
 import { progress } from "../progress";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
@@ -25,8 +27,8 @@ import {
   type Views,
 } from "./domu-ops";
 import { startBlocker } from "./list";
-import { bootLimitsOf, planRunningUpdate, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
-import { xenDomUSchema, type CrashAction, type DiskInput, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
+import { awayFromRunOn, bootLimitsOf, planRunningUpdate, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
+import { xenDomUSchema, type CrashAction, type DiskInput, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
 type In<T> = pulumi.Input<T>;
 
@@ -71,6 +73,13 @@ export interface XenDomUArgs {
   onPoweroff?: In<CrashAction>;
   /** Default `restart`. */
   onReboot?: In<CrashAction>;
+  /**
+   * More config settings, written as `key = value` after the typed ones: a string (quoted, with
+   * quotes and backslashes escaped; line breaks refused), a whole number, a boolean (1 or 0) or a
+   * list of strings. Keys are xl.cfg's (`[a-z_][a-z0-9_]*`); keys this resource writes itself
+   * (`memory`, `vif`, `on_crash`…) are refused, naming the input to use. Default none.
+   */
+  extraConfig?: In<Record<string, In<ExtraConfigValue>>>;
   /** Let a change of host save, copy and restore the guest (a pause of about a minute) when it cannot live-migrate. Default false. */
   allowNonLiveMove?: In<boolean>;
   /** Seconds a graceful shutdown may take before destroy. Default 120. */
@@ -100,6 +109,10 @@ export class XenDomU extends pulumi.dynamic.Resource {
   declare readonly pendingRestart: pulumi.Output<string[]>;
   /** Whether every host's config file was the rendered one when last read. */
   declare readonly configsInSync: pulumi.Output<boolean>;
+  /** Per DRBD resource the guest's disks name, per host: its roles (`Primary/Secondary`, local/peer) as the last up or refresh read them. */
+  declare readonly drbdRoles: pulumi.Output<Record<string, Record<string, string>>>;
+  /** Each host whose config file was missing or not the rendered one when last read. */
+  declare readonly configDrift: pulumi.Output<string[]>;
   /** Whether the guest existed before this resource took it over. */
   declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
@@ -108,7 +121,7 @@ export class XenDomU extends pulumi.dynamic.Resource {
     super(
       providerFor("XenDomU"),
       name,
-      { ...args, hosts: secretInput(args.hosts), domid: undefined, capabilities: undefined, pendingRestart: undefined, configsInSync: undefined, adopted: undefined, observedHostKeys: undefined },
+      { ...args, hosts: secretInput(args.hosts), domid: undefined, capabilities: undefined, pendingRestart: undefined, configsInSync: undefined, configDrift: undefined, drbdRoles: undefined, adopted: undefined, observedHostKeys: undefined },
       { ...opts, additionalSecretOutputs: ["hosts"] },
       "xenha",
       "XenDomU",
@@ -116,7 +129,12 @@ export class XenDomU extends pulumi.dynamic.Resource {
   }
 }
 
-const spec = { typeName: "XenDomU", schema: xenDomUSchema, rules: xenDomURules } as const;
+const spec = {
+  typeName: "XenDomU",
+  schema: xenDomUSchema,
+  // A config edited on a host shows as a `configDrift` property, so the next up writes it back.
+  rules: { ...xenDomURules, configDrift: (before: unknown) => (holdsDrift(before) ? "update" : undefined) },
+} as const;
 
 function recordedKeys(props: Props): Record<string, string> {
   const keys = props.observedHostKeys;
@@ -137,8 +155,19 @@ function outputsOf(inputs: XenDomUInputs, views: Views, pendingRestart: readonly
     capabilities: capabilitiesOf(views),
     pendingRestart: running ? [...new Set(pendingRestart)] : [],
     configsInSync: Object.values(views).every((v) => v.survey.configText === text),
+    configDrift: Object.entries(views).filter(([, v]) => v.survey.configText !== text).map(([h, v]) => `${h}: ${configPath(inputs.name)} ${v.survey.configText === undefined ? "is missing" : "differs from the rendered config"}`),
+    drbdRoles: drbdRolesOf(views),
     observedHostKeys: hostKeysOf(views),
   };
+}
+
+/** Per DRBD resource of the guest's disks, per host: `Primary/Secondary` (local/peer) as just read, or what drbdadm said instead. */
+function drbdRolesOf(views: Views): Record<string, Record<string, string>> {
+  const roles: Record<string, Record<string, string>> = {};
+  for (const [host, view] of Object.entries(views)) {
+    for (const r of view.survey.drbd) (roles[r.resource] ??= {})[host] = r.error === undefined ? `${r.local}/${r.peer}` : r.error;
+  }
+  return roles;
 }
 
 function idOf(inputs: XenDomUInputs): string {
@@ -151,6 +180,7 @@ function pendingOf(props: Props): string[] {
 
 export const xenDomULifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["configDrift"]),
 
   async diff(_id, olds, news) {
     const parsed = parseInputs(xenDomUSchema, news);
@@ -158,9 +188,9 @@ export const xenDomULifecycle: Lifecycle = {
       const refusal = previewMoveRefusal(olds, parsed.value);
       if (refusal) throw new RefusedError(refusal);
     }
-    const result = diffWith(spec, olds, news);
-    // A config edited on a host shows as a change, so the next up writes it back.
-    return olds.configsInSync === false ? { ...result, changes: true } : result;
+    const away = awayFromRunOn(olds, parsed.ok ? parsed.value : undefined);
+    if (away) await warn(away);
+    return diffWith(spec, olds, news);
   },
 
   async create(raw) {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DeepInput } from "../args";
 import { isHostKeyMismatchError, RefusedError } from "../errors";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { hostOf, type Host } from "../ssh";
@@ -61,7 +62,12 @@ export class XenMigrationTrust extends pulumi.dynamic.Resource {
 }
 
 // Any change re-establishes the trust in place: every step is idempotent.
-const spec = { typeName: "XenMigrationTrust", schema: xenMigrationTrustSchema, rules: { hosts: "update" } } as const;
+const spec = {
+  typeName: "XenMigrationTrust",
+  schema: xenMigrationTrustSchema,
+  // Keys or files changed on a host show as a `drift` property, which the next up rewrites away.
+  rules: { hosts: "update", drift: (before: unknown) => (holdsDrift(before) ? "update" : undefined) },
+} as const;
 
 interface Side {
   spec: XenHost;
@@ -122,12 +128,9 @@ function outputs(inputs: XenMigrationTrustInputs, sides: Side[], keys: Record<st
 
 export const xenMigrationTrustLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
 
-  async diff(_id, olds, news) {
-    const result = diffWith(spec, olds, news);
-    const drift = (olds.drift ?? {}) as Record<string, string[]>;
-    return Object.values(drift).some((d) => d.length > 0) ? { ...result, changes: true } : result;
-  },
+  diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {
     const inputs = xenMigrationTrustSchema.parse(raw);

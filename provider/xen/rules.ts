@@ -43,6 +43,7 @@ export const xenDomURules: DiffRules = {
   onCrash: "update",
   onPoweroff: "update",
   onReboot: "update",
+  extraConfig: "update",
   allowNonLiveMove: "update",
   shutdownTimeoutSeconds: "update",
   migrationTimeoutSeconds: "update",
@@ -86,7 +87,7 @@ export interface RunningUpdatePlan {
 }
 
 /** Inputs whose change reaches a running guest only through its config, at its next start. */
-const CONFIG_ONLY = ["type", "kernel", "ramdisk", "root", "extra", "bootloader", "maxMemory", "maxVcpus", "vifs", "disks", "onCrash", "onPoweroff", "onReboot"] as const;
+const CONFIG_ONLY = ["type", "kernel", "ramdisk", "root", "extra", "bootloader", "maxMemory", "maxVcpus", "vifs", "disks", "onCrash", "onPoweroff", "onReboot", "extraConfig"] as const;
 
 /** What an update can do to the running guest now, and what must wait for a restart. */
 export function planRunningUpdate(olds: XenDomUInputs, news: XenDomUInputs, limits: Omit<RunningLimits, "domid">): RunningUpdatePlan {
@@ -148,4 +149,16 @@ export function takeOver(
     return { adopted: false, refusal: `domain ${inputs.name} runs on ${where.host}, not on runOn ${inputs.runOn}: set runOn to ${where.host} to adopt it where it runs, then change runOn in a later update to move it.` };
   }
   return { adopted: true };
+}
+
+/**
+ * A running guest that is not where the program places it: after a refresh, a failover that moved
+ * it; otherwise a runOn the program just changed. Either way the up moves it, which is worth a word.
+ */
+export function awayFromRunOn(olds: Readonly<Record<string, unknown>>, news: Pick<XenDomUInputs, "name" | "runOn" | "state"> | undefined): string | undefined {
+  if (!news || olds.state !== "running" || typeof olds.runOn !== "string" || olds.runOn === news.runOn || news.state !== "running") return undefined;
+  return (
+    `${news.name} runs on ${olds.runOn} (as last read), and the program places it on ${news.runOn}: up moves it there (a live migration where the hypervisors allow it). ` +
+    `If a failover put it on ${olds.runOn} and it should stay, set its runOn (the VM's home) to ${olds.runOn}.`
+  );
 }

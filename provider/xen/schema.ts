@@ -84,6 +84,69 @@ export const diskSchema = z
 export type Disk = z.output<typeof diskSchema>;
 export type DiskInput = z.input<typeof diskSchema>;
 
+/**
+ * Config keys this package writes itself, each with the input that sets it (the cmdline and
+ * builder spellings included, which would override root/extra and type). `extraConfig` may not
+ * set them: a second `memory = …` would silently win over the typed field.
+ */
+export const WRITTEN_CONFIG_KEYS: Readonly<Record<string, string>> = {
+  name: "name",
+  type: "type",
+  builder: "type",
+  bootloader: "bootloader",
+  kernel: "kernel",
+  ramdisk: "ramdisk",
+  root: "root",
+  extra: "extra",
+  cmdline: "root and extra",
+  memory: "memory",
+  maxmem: "maxMemory",
+  vcpus: "vcpus",
+  maxvcpus: "maxVcpus",
+  vif: "vifs",
+  disk: "disks",
+  on_poweroff: "onPoweroff",
+  on_reboot: "onReboot",
+  on_crash: "onCrash",
+};
+
+/** A key as xl.cfg spells its settings. */
+export const XEN_CONFIG_KEY = /^[a-z_][a-z0-9_]*$/;
+
+/** A string for the config file: quotes and backslashes are escaped when rendered; a line break could start another setting. */
+const configText = z
+  .string()
+  .max(4096, "must be at most 4096 characters")
+  .regex(/^[^\x00-\x1f\x7f]*$/, "must not contain line breaks or other control characters (they could end the setting and start another)");
+
+/** One value of `extraConfig`: a string, a whole number, a boolean (written 1 or 0) or a list of strings. */
+export const extraConfigValue = z.union([
+  configText,
+  // A refinement, not .int(): zod reports a fraction as a wrong type, which the union would hide.
+  z.number().min(0, "must not be negative (write it as a string if the setting takes one)").refine(Number.isSafeInteger, "must be a whole number (write other numbers as a string)"),
+  z.boolean(),
+  z.array(configText),
+]);
+export type ExtraConfigValue = z.output<typeof extraConfigValue>;
+
+/**
+ * Settings added to the config as they are (`key = value`), for what the typed inputs do not
+ * cover (`cpu_weight`, `vnc`, `bootloader_args`…). `fieldFor` names the typed input to use
+ * instead of a key the package writes.
+ */
+export function extraConfigSchema(fieldFor: (key: string) => string | undefined = (key) => (Object.hasOwn(WRITTEN_CONFIG_KEYS, key) ? WRITTEN_CONFIG_KEYS[key] : undefined)) {
+  return z.record(z.string(), extraConfigValue).superRefine((settings, ctx) => {
+    for (const key of Object.keys(settings)) {
+      if (!XEN_CONFIG_KEY.test(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: "is not a Xen config key: lower-case letters, digits and _, not starting with a digit" });
+        continue;
+      }
+      const field = fieldFor(key);
+      if (field !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `is written by pulumi-xen-ha itself; set ${field} instead` });
+    }
+  });
+}
+
 export const xenDomUSchema = z
   .object({
     /** Domain name (the seed's `test`). */
@@ -126,6 +189,8 @@ export const xenDomUSchema = z
     onPoweroff: z.enum(crashActions).default("destroy"),
     /** What Xen does when the guest reboots. Default `restart`. */
     onReboot: z.enum(crashActions).default("restart"),
+    /** More settings for the config, `key = value` (see `extraConfigSchema`). Default none. */
+    extraConfig: extraConfigSchema().optional(),
     /**
      * Allow a change of host to pause the guest (save, copy, restore: about a minute) when a live
      * migration is impossible (a PV guest on a hypervisor without shadow paging). Default false.

@@ -8,7 +8,7 @@ import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { sh } from "../shell";
 import { hostOf, type Host } from "../ssh";
-import type { ConnectionInput } from "../ssh/connection";
+import type { ConnectionArgs } from "../args";
 import { describeHost } from "../ssh/connection";
 import type { Disk } from "./schema";
 import {
@@ -32,7 +32,7 @@ type In<T> = pulumi.Input<T>;
 
 export interface XenToolsImageArgs {
   /** How to reach the dom0 that runs xen-create-image (the seed's ha1). */
-  connection: In<ConnectionInput>;
+  connection: In<ConnectionArgs>;
   /** The guest's host name (`--hostname`, the seed's `test`); the volumes are `NAME-disk` and `NAME-swap`. */
   name: In<string>;
   /** The guest's address (`--ip`, the seed's 10.1.1.50). */

@@ -294,6 +294,34 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
     expect(changesOnly((await stack.up()).changes)).toEqual({});
   });
 
+  it("a guest destroyed by hand shows in preview --diff as its state, and the next up starts it again", async () => {
+    const g = GUESTS.pvh;
+    const node = desired.pvh.runOn;
+    await labRun(node, `xl destroy ${g.name}`);
+    await waitFor(async () => ((await where(g)).length === 0 ? true : undefined), { timeoutMs: 60_000, what: `${g.name} to leave xl list` });
+    await stack.refresh();
+    const found = await recorded(stack, g);
+    const preview = await stack.preview();
+    const up = await stack.up();
+    expect([found, preview.steps.map((s) => [s.op, s.urn.split("::").pop(), s.changedInputs]), changesOnly(up.changes), await where(g)]).toEqual([
+      `stopped ${node}`,
+      [["update", g.name, ["state"]]],
+      { update: 1 },
+      [node],
+    ]);
+  });
+
+  it("after a refresh, the outputs say what xl list and drbdadm say on the nodes", async () => {
+    await stack.refresh();
+    const g = GUESTS.pvh;
+    const deployment = await stack.exportState();
+    const resources = (deployment.deployment as { resources?: { urn: string; outputs?: Record<string, unknown> }[] }).resources ?? [];
+    const outputs = resources.find((x) => x.urn.endsWith(`XenDomU::${g.name}`))?.outputs ?? {};
+    const onNodes = { [g.resource]: Object.fromEntries(await Promise.all(LAB_NODES.map(async (n) => [n, await drbdRole(n, g.resource)] as const))) };
+    const domid = (await domainsOn(desired.pvh.runOn))[g.name]?.domid;
+    expect([outputs.state, outputs.runOn, outputs.domid, outputs.drbdRoles]).toEqual(["running", desired.pvh.runOn, domid, onNodes]);
+  });
+
   it("a change of host is an update, never a replace", async () => {
     desired.pvh.runOn = "ha2";
     const preview = await stack.preview();

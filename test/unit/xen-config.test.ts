@@ -142,6 +142,32 @@ describe("rendering DomU configs", () => {
     expect({ disks: back.disks, vifs: back.vifs, memory: back.memory }).toEqual({ disks: config.disks, vifs: config.vifs, memory: config.memory });
   });
 
+  it("writes extra settings after the typed ones in key order: strings quoted, booleans as 1 or 0, lists of strings", () => {
+    const extraConfig = { vnc: true, cpu_weight: 512, bootloader_args: ["-q", "--entry=xvda2"], cpus: "0-1" };
+    expect(renderDomUConfig(domUConfigOf(parsed(explicitGuest({ extraConfig }))), "xl").split("on_crash = 'preserve'\n")[1]).toBe(
+      ["bootloader_args = [", "    '-q',", "    '--entry=xvda2',", "]", "cpu_weight = 512", "cpus = '0-1'", "vnc = 1", ""].join("\n"),
+    );
+  });
+
+  it("keeps an extra string with quotes and backslashes inside its own setting", () => {
+    const hostile = "x' memory = 99999 '\\";
+    const settings = parseConfigFile(renderDomUConfig(domUConfigOf(parsed(explicitGuest({ extraConfig: { cpus: hostile, vnclisten: [hostile] } }))), "xl"));
+    expect(settings.filter((s) => ["memory", "cpus", "vnclisten"].includes(s.key)).map((s) => [s.key, s.value])).toEqual([
+      ["memory", "256"],
+      ["cpus", hostile],
+      ["vnclisten", [hostile]],
+    ]);
+  });
+
+  it("refuses to render an extra string with a line break, which would start a setting of its own", () => {
+    const config = { ...domUConfigOf(parsed(explicitGuest())), extraConfig: { cpus: "0'\nmemory = '99999" } };
+    expect(() => renderDomUConfig(config, "xl")).toThrow(/extraConfig\.cpus: refused/);
+  });
+
+  it("writes no extra settings when there are none, so existing guests' configs are unchanged", () => {
+    expect(renderDomUConfig(domUConfigOf(parsed(explicitGuest({ extraConfig: {} }))), "xl")).toBe(renderDomUConfig(domUConfigOf(parsed(explicitGuest())), "xl"));
+  });
+
   it("derives a stable MAC in Xen's range from the guest's name", () => {
     expect(defaultMac("test")).toBe("00:16:3e:1f:86:d0");
   });
@@ -152,5 +178,12 @@ describe("rendering DomU configs", () => {
     const text = renderDomUConfig(domUConfigOf(parsed(seedGuest({ toolstack: "xm" }))), "xm");
     const run = spawnSync("python3", ["-c", "import json,sys; d={}; exec(sys.stdin.read(), {}, d); print(json.dumps(d))"], { input: text, encoding: "utf8" });
     expect(JSON.parse(run.stdout)).toMatchObject({ name: "test", memory: 384, disk: ["drbd:test-disk,xvda2,w", "drbd:test-swap,xvda1,w"], on_crash: "preserve" });
+  });
+
+  (hasPython ? it : it.skip)("renders extra settings python reads back as written, quotes and backslashes included", () => {
+    const extraConfig = { cpus: "a'b\\c", cpu_weight: 512, bootloader_args: ["-q"] };
+    const text = renderDomUConfig(domUConfigOf(parsed(seedGuest({ toolstack: "xm", extraConfig }))), "xm");
+    const run = spawnSync("python3", ["-c", "import json,sys; d={}; exec(sys.stdin.read(), {}, d); print(json.dumps(d))"], { input: text, encoding: "utf8" });
+    expect(JSON.parse(run.stdout)).toMatchObject(extraConfig);
   });
 });

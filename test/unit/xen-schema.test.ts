@@ -44,6 +44,35 @@ describe("XenDomU inputs", () => {
   it("refuses maxMemory below memory", () => {
     expect(domU(seedGuest({ memory: 512, maxMemory: 384 }))).toEqual(["maxMemory: must be at least memory"]);
   });
+
+  it("takes extra config settings: strings, whole numbers, booleans and lists of strings", () => {
+    expect(domU(seedGuest({ extraConfig: { cpus: "0-1", cpu_weight: 512, vnc: false, bootloader_args: ["-q"] } }))).toEqual([]);
+  });
+
+  it("refuses an extra config key the resource writes itself, naming the input to use", () => {
+    expect(domU(seedGuest({ extraConfig: { on_crash: "restart", builder: "hvm" } }))).toEqual([
+      "extraConfig.on_crash: is written by pulumi-xen-ha itself; set onCrash instead",
+      "extraConfig.builder: is written by pulumi-xen-ha itself; set type instead",
+    ]);
+  });
+
+  it.each(["Memory", "1st", "cpu-weight", "vnc = 1\nx", "constructor_"])("refuses the extra config key %j unless it is xl.cfg's key syntax", (key) => {
+    const failures = domU(seedGuest({ extraConfig: { [key]: 1 } }));
+    expect(failures).toEqual(key === "constructor_" ? [] : [expect.stringContaining("is not a Xen config key")]);
+  });
+
+  it("takes an extra config key named like an object's built-in property", () => {
+    expect(domU(seedGuest({ extraConfig: { constructor: "x", tostring: 1 } }))).toEqual([]);
+  });
+
+  it.each([
+    ["a line break in a string", { cpus: "0'\nmemory = '9" }, /^extraConfig\.cpus: must not contain line breaks/],
+    ["a line break in a list item", { bootloader_args: ["-q", "x\ny"] }, /^extraConfig\.bootloader_args\[1\]: must not contain line breaks/],
+    ["a fraction", { cpu_weight: 1.5 }, /^extraConfig\.cpu_weight: must be a whole number/],
+    ["a negative number", { cpu_cap: -1 }, /^extraConfig\.cpu_cap: must not be negative/],
+  ])("refuses %s in extra config", (_what, extraConfig, reason) => {
+    expect(domU(seedGuest({ extraConfig }))).toEqual([expect.stringMatching(reason)]);
+  });
 });
 
 describe("XenDomU inputs shared with other resources", () => {

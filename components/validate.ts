@@ -1,0 +1,206 @@
+/**
+ * The cluster component's own check, before any child is registered: every failure names the path
+ * the user wrote (`vms[3].name`), never a child's derived field. Values not known yet (Outputs,
+ * Promises) are left to the children, which check them once known.
+ */
+import { z } from "zod";
+import { drbdResourceSchema, MAX_MINOR, META_BYTES_PER_INDEX, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
+import type { InputFailure } from "../provider/errors";
+import { authKey, heartbeatClusterSchema } from "../provider/heartbeat/schema";
+import { isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
+import { blockDevice, logicalVolumeName, lvmName } from "../provider/lvm/schema";
+import { formatBytes } from "../provider/lvm/size";
+import { prefixLength } from "../provider/network/schema";
+import { connectionSchema } from "../provider/ssh/connection";
+import { hostLabel, hostOrIPv4Address, interfaceName, ipv4Address, memoryMiB, parseSize, size } from "../provider/values";
+import { bridgeName, commandLineText, crashActions, domUName, extraConfigSchema, guestTypes, hostPath, macAddress } from "../provider/xen/schema";
+import { xenToolsGuestName, xenToolsImageSchema, xenToolsSize } from "../provider/xen/xen-tools";
+import type { ClusterVmArgs, TwoNodeXenHaArgs } from "./types";
+
+/** Whether a value is a pulumi Output, an unknown or a promise: checked by the child resource once known. */
+export function isDeferred(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return v.__pulumiOutput === true || v.__pulumiUnknown === true || typeof v.then === "function";
+}
+
+/** The args with every value not known yet replaced by the engine's unknown sentinel, which validation skips. */
+function knownParts(value: unknown): unknown {
+  if (isDeferred(value)) return UNKNOWN;
+  if (Array.isArray(value)) return value.map(knownParts);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownParts(v)]));
+  return value;
+}
+
+/** A child schema's fields less those the component sets itself, each optional when `optional`. */
+const fieldsOf = (shape: Record<string, z.ZodType>, omit: readonly string[], optional = false) =>
+  Object.fromEntries(Object.entries(shape).filter(([k]) => !omit.includes(k)).map(([k, v]) => [k, optional ? v.optional() : v])) as Record<string, z.ZodType>;
+
+const nodeArgsSchema = z.object({
+  name: hostLabel,
+  hostname: drbdNodeName,
+  connection: connectionSchema,
+  publicAddress: ipv4Address,
+  crossoverAddress: ipv4Address,
+  volumeGroupDevices: z.array(blockDevice).min(1, "needs at least one device for the volume group"),
+  publicInterface: interfaceName.optional(),
+  crossoverInterface: interfaceName.optional(),
+  gateway: ipv4Address.optional(),
+});
+
+const xenToolsOptions = fieldsOf(xenToolsImageSchema.shape, ["connection", "name", "ip", "volumeGroup", "size", "swap", "memory"]);
+const installSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("xen-tools"), ...xenToolsOptions }),
+  z.object({ method: z.literal("kernel"), kernel: hostPath, ramdisk: hostPath.optional(), root: commandLineText.optional(), extra: commandLineText.optional() }),
+]);
+
+/** The VM's field to set instead of a config key the package writes. */
+const VM_FIELD_FOR_CONFIG_KEY: Readonly<Record<string, string>> = {
+  name: "name",
+  type: "type",
+  builder: "type",
+  bootloader: "bootloader",
+  kernel: "install.kernel",
+  ramdisk: "install.ramdisk",
+  root: "install.root",
+  extra: "install.extra",
+  cmdline: "install.root and install.extra",
+  memory: "memory",
+  maxmem: "maxMemory",
+  vcpus: "vcpus",
+  maxvcpus: "maxVcpus",
+  vif: "vifs (or ip)",
+  disk: "diskSize and swapSize (the disks are the VM's DRBD resources)",
+  on_poweroff: "onPoweroff",
+  on_reboot: "onReboot",
+  on_crash: "onCrash",
+};
+
+const vmArgsSchema = z.object({
+  name: domUName,
+  slot: z.number().int("must be a whole number from 0").min(0, "must be a whole number from 0"),
+  home: z.string(),
+  type: z.enum(guestTypes).optional(),
+  memory: memoryMiB.optional(),
+  maxMemory: memoryMiB.optional(),
+  vcpus: z.number().int().min(1).max(512).optional(),
+  maxVcpus: z.number().int().min(1).max(512).optional(),
+  ip: ipv4Address.optional(),
+  vifs: z.array(z.object({ bridge: bridgeName.optional(), ip: ipv4Address.optional(), mac: macAddress.optional() })).optional(),
+  diskSize: size.optional(),
+  swapSize: size.nullable().optional(),
+  install: installSchema,
+  bootloader: z.literal("pygrub").optional(),
+  state: z.enum(["running", "stopped"]).optional(),
+  onCrash: z.enum(crashActions).optional(),
+  onReboot: z.enum(crashActions).optional(),
+  onPoweroff: z.enum(crashActions).optional(),
+  extraConfig: extraConfigSchema((key) => (Object.hasOwn(VM_FIELD_FOR_CONFIG_KEY, key) ? VM_FIELD_FOR_CONFIG_KEY[key] : undefined)).optional(),
+  allowNonLiveMove: z.boolean().optional(),
+  protectData: z.boolean().optional(),
+  retainDataOnDelete: z.boolean().optional(),
+});
+
+/** The component's args, with the same validators its children use; cross-field rules follow in `validate`. */
+const clusterArgsSchema = z.object({
+  nodes: z.tuple([nodeArgsSchema, nodeArgsSchema]),
+  volumeGroupName: lvmName.optional(),
+  metaVolumeSize: size.optional(),
+  prefixLength: prefixLength.optional(),
+  publicBridge: bridgeName.optional(),
+  ntpServers: z.array(hostOrIPv4Address).optional(),
+  drbd: z.object(fieldsOf(drbdResourceSchema.shape, ["name", "nodes", "initialSyncSource", "skipInitialSync"], true)).optional(),
+  heartbeat: z.object({ ...fieldsOf(heartbeatClusterSchema.shape, ["nodes", "domains", "authKey"], true), authKey: authKey }),
+  vms: z.array(vmArgsSchema),
+  protectData: z.boolean().optional(),
+  retainDataOnDelete: z.boolean().optional(),
+});
+
+/** The highest slot whose DRBD minors (2s+1, 2s+2) and ports (7788 + minor) exist. */
+const MAX_SLOT = Math.min((65535 - 7790) / 2, (MAX_MINOR - 2) / 2);
+
+export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
+  const parsed = parseInputs(clusterArgsSchema, knownParts(args));
+  const failures: InputFailure[] = parsed.ok ? [] : [...parsed.failures];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
+  const vms = Array.isArray(args.vms) ? args.vms : [];
+  const names = nodes.map((n) => n?.name);
+  if (isKnown(names[0]) && names[0] === names[1]) fail("nodes[1].name", "the two nodes need different names");
+  if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
+  // A meta volume size not known yet is checked against the slots by DrbdResource, once known.
+  const metaBytes = args.metaVolumeSize === undefined ? parseSize("1G") : isKnown(args.metaVolumeSize) ? parseSize(args.metaVolumeSize) : undefined;
+  const slots = new Map<number, string>();
+  const vmNames = new Set<string>();
+  vms.forEach((vm, i) => {
+    if (vm === null || typeof vm !== "object") return;
+    const at = `vms[${i}]`;
+    if (vmNames.has(vm.name)) fail(`${at}.name`, `"${vm.name}" is listed twice`);
+    vmNames.add(vm.name);
+    if (!names.includes(vm.home)) fail(`${at}.home`, `must name one of the nodes (${names.join(", ")})`);
+    failures.push(...derivedNameFailures(vm, at), ...xenToolsFailures(vm, at), ...bootFailures(vm, at));
+    if (isKnown(vm.memory) && isKnown(vm.maxMemory) && vm.maxMemory < vm.memory) fail(`${at}.maxMemory`, "must be at least memory");
+    const vcpus = vm.vcpus ?? 1;
+    if (isKnown(vcpus) && isKnown(vm.maxVcpus) && vm.maxVcpus < vcpus) fail(`${at}.maxVcpus`, "must be at least vcpus");
+    if (!Number.isInteger(vm.slot) || vm.slot < 0) return;
+    const s = vm.slot;
+    const numbering = `/dev/drbd${2 * s + 1}–${2 * s + 2}, ports ${7789 + 2 * s}–${7790 + 2 * s} and meta-data indexes ${2 * s}–${2 * s + 1}`;
+    const other = slots.get(s);
+    if (other !== undefined) fail(`${at}.slot`, `slot ${s} is already taken by ${other}; give each VM its own slot (a slot decides its DRBD devices ${numbering})`);
+    slots.set(s, vm.name);
+    if (s > MAX_SLOT) fail(`${at}.slot`, `slot ${s} would need DRBD ports or minors beyond what exists (${numbering}); use a slot of at most ${Math.floor(MAX_SLOT)}`);
+    const needed = (2 * s + 2) * META_BYTES_PER_INDEX;
+    if (metaBytes !== undefined && needed > metaBytes) {
+      fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${2 * s + 1}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
+    }
+  });
+  return failures;
+}
+
+const isKnown = (v: unknown): v is string | number => (typeof v === "string" || typeof v === "number") && !isUnknown(v);
+
+/** What XenToolsImage would refuse in a VM installed with xen-tools, named by the VM's own fields. */
+function xenToolsFailures(vm: ClusterVmArgs, at: string): InputFailure[] {
+  if (vm.install?.method !== "xen-tools") return [];
+  const failures: InputFailure[] = [];
+  if (!vm.ip) failures.push({ property: `${at}.ip`, reason: "xen-create-image needs the guest's address (--ip)" });
+  const method = vm.install.installMethod;
+  if (isKnown(method) && (method === "tar" || method === "copy") !== (vm.install.installSource !== undefined)) {
+    failures.push({ property: `${at}.install.installSource`, reason: "installSource is needed by the tar and copy install methods, and only by them" });
+  }
+  for (const field of ["diskSize", "swapSize"] as const) {
+    const value = vm[field];
+    if (isKnown(value) && size.safeParse(value).success && !xenToolsSize.safeParse(String(value)).success) {
+      failures.push({ property: `${at}.${field}`, reason: 'xen-create-image takes only sizes in G or M, such as "5G" or "384M"' });
+    }
+  }
+  return failures;
+}
+
+/** pygrub needs a kernel and a boot menu inside the guest, which only xen-tools' pygrub install puts there. */
+function bootFailures(vm: ClusterVmArgs, at: string): InputFailure[] {
+  if (vm.bootloader !== "pygrub") return [];
+  if (vm.install?.method === "kernel") {
+    return [{ property: `${at}.bootloader`, reason: "a kernel install boots the dom0's kernel (install.kernel); pygrub boots a kernel inside the guest: install it with xen-tools and pygrub: true" }];
+  }
+  if (vm.install?.method === "xen-tools" && vm.install.pygrub !== true) {
+    return [{ property: `${at}.bootloader`, reason: "xen-create-image puts a kernel and a boot menu in the guest only with install.pygrub: true; set it (which also sets this bootloader)" }];
+  }
+  return [];
+}
+
+/** The children's names made from a VM's name must be valid too: its volumes, DRBD resources and xen-tools host name. */
+function derivedNameFailures(vm: ClusterVmArgs, at: string): InputFailure[] {
+  // A name refused in itself is reported once, by the schema.
+  if (!isKnown(vm.name) || !domUName.safeParse(vm.name).success) return [];
+  const failures: InputFailure[] = [];
+  for (const volume of [`${vm.name}-disk`, `${vm.name}-swap`]) {
+    const reason = resourceName.safeParse(volume).error?.issues[0]?.message ?? logicalVolumeName.safeParse(volume).error?.issues[0]?.message;
+    if (reason) failures.push({ property: `${at}.name`, reason: `names the volume and DRBD resource ${volume}, which ${reason}` });
+  }
+  if (vm.install?.method === "xen-tools") {
+    const reason = xenToolsGuestName.safeParse(vm.name).error?.issues[0]?.message;
+    if (reason) failures.push({ property: `${at}.name`, reason: `is xen-create-image's --hostname for this VM, so it ${reason}` });
+  }
+  return failures.slice(0, 1);
+}
