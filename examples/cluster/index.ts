@@ -21,7 +21,7 @@ function configuredNodes(): [ClusterNodeArgs, ClusterNodeArgs] {
   // Checked here, where the config path is known: a YAML typo such as `hostkey:` would otherwise
   // reach the resources inside an Output and leave the host key unpinned.
   const connections = hosts.map((h, i) => checkConnectionSettings(h, `xen-ha:connections[${i}]`));
-  const node = (i: number): ClusterNodeArgs => ({ ...nodes[i]!, connection: pulumi.output({ ...connections[i]!, privateKey }) });
+  const node = (i: number): ClusterNodeArgs => ({ ...nodes[i]!, connection: { ...connections[i]!, privateKey } });
   return [node(0), node(1)];
 }
 
@@ -38,9 +38,13 @@ const cluster = new TwoNodeXenHa("cluster", {
     watchdog: lab ? null : (config.get("watchdog") ?? "/dev/watchdog"),
   },
   vms: config.requireObject<ClusterVmArgs[]>("vms"),
+  // Production volumes are protected: `pulumi destroy` refuses until protection is lifted on purpose.
+  protectData: config.getBoolean("protectData") ?? !lab,
 });
 
 /** Per VM: the node it runs on, its state and its DRBD resources' state. */
 export const vms = cluster.vms;
 /** Which node holds which Heartbeat group. */
 export const heartbeatGroups = cluster.heartbeatGroups;
+/** Each node's DRBD meta-data volume, for scripts that back it up. */
+export const metaVolumes = Object.fromEntries(Object.entries(cluster.nodeResources).map(([node, r]) => [node, r.metaVolume.path]));

@@ -26,7 +26,7 @@ export function labNodes(): [ClusterNodeArgs, ClusterNodeArgs] {
     return {
       name,
       hostname: `${name}.domain.local`,
-      connection: pulumi.output({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey }),
+      connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
       publicAddress: n.publicAddress,
       crossoverAddress: n.crossoverAddress,
       volumeGroupDevices: [n.dataDisk],

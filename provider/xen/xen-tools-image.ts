@@ -4,6 +4,7 @@ import { changed } from "../diff";
 import { checkWith, connectionRule, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { buildRemoveLogicalVolumeCommand } from "../lvm/commands";
 import { surveyLvm, type LvmSurvey } from "../lvm/survey";
+import { progress } from "../progress";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { sh } from "../shell";
@@ -75,6 +76,12 @@ export interface XenToolsImageArgs {
   pygrub?: In<boolean>;
   /** Seconds xen-create-image may take. Default 3600. */
   timeoutSeconds?: In<number>;
+  /** Take over a finished installation of this name (its volumes and generated config) instead of refusing. Default false. */
+  adopt?: In<boolean>;
+  /** Remove an adopted guest's volumes when the resource is deleted. Default false: they are left on the host. */
+  deleteAdopted?: In<boolean>;
+  /** Allow a change that reinstalls the guest, deleting its volumes with their data. Default false. */
+  allowDestructiveReplace?: In<boolean>;
 }
 
 /** One volume xen-create-image made. */
@@ -113,6 +120,8 @@ export class XenToolsImage extends pulumi.dynamic.Resource {
   declare readonly volumes: pulumi.Output<XenToolsImageVolume[]>;
   /** Where the generated config is kept (not /etc/xen: that file belongs to the XenDomU). */
   declare readonly generatedConfigPath: pulumi.Output<string>;
+  /** Whether the installation existed before this resource took it over. */
+  declare readonly adopted: pulumi.Output<boolean>;
   declare readonly observedHostKey: pulumi.Output<string>;
 
   constructor(name: string, args: XenToolsImageArgs, opts?: pulumi.CustomResourceOptions) {
@@ -133,6 +142,7 @@ export class XenToolsImage extends pulumi.dynamic.Resource {
         drbdDisks: undefined,
         volumes: undefined,
         generatedConfigPath: undefined,
+        adopted: undefined,
         observedHostKey: undefined,
       },
       { ...opts, additionalSecretOutputs: ["connection", "password"] },
@@ -152,6 +162,9 @@ const spec = {
     // The recorded kernel is the one xen-create-image used, xen-tools' default when none was given.
     kernel: (before: unknown, after: unknown) => (after !== undefined && changed(before, after) ? "replace" : undefined),
     timeoutSeconds: "update",
+    adopt: "update",
+    deleteAdopted: "update",
+    allowDestructiveReplace: "update",
   },
   validateChange: validateImageChange,
   dataLostOnReplace: (olds: XenToolsImageInputs) => `the guest's volumes ${olds.name}-disk${olds.swap === false ? "" : ` and ${olds.name}-swap`} in ${olds.volumeGroup} with the installed system and everything written since`,
@@ -181,7 +194,13 @@ async function preflight(inputs: XenToolsImageInputs, host: Host, survey: LvmSur
   }
   const present = volumesOf(inputs, survey);
   const expected = xenToolsVolumes(inputs);
-  if (present.length === expected.length && configText !== undefined) return "adopt";
+  if (present.length === expected.length && configText !== undefined) {
+    if (inputs.adopt) return "adopt";
+    throw new RefusedError(
+      `${host.name}: ${inputs.name} is already installed (${present.map((v) => v.path).join(" and ")}, ${generatedConfigPath(inputs.name)}) and this stack did not install it. ` +
+        `Set adopt: true to take it over with its data (its volumes are then left on the host when the resource is deleted, unless deleteAdopted: true), or choose another name.`,
+    );
+  }
   if (present.length > 0) {
     throw new RefusedError(
       `${host.name}: ${present.map((v) => v.path).join(" and ")} already exist${present.length === 1 ? "s" : ""} but no config of a finished installation does (${generatedConfigPath(inputs.name)}); ` +
@@ -261,6 +280,10 @@ export const xenToolsImageLifecycle: Lifecycle = {
     const inputs = xenToolsImageSchema.parse(props);
     const host = await hostOf(inputs.connection, props);
     const survey = await surveyLvm(host);
+    if (props.adopted === true && !inputs.deleteAdopted) {
+      progress(`${host.name}: ${inputs.name} was adopted, so its volumes are left on the host with their data (deleteAdopted: true removes them)`);
+      return;
+    }
     const open = survey.logicalVolumes.filter((l) => l.volumeGroup === inputs.volumeGroup && l.open && xenToolsVolumes(inputs).some((v) => v.name === l.name));
     if (open.length > 0) {
       throw new RefusedError(

@@ -83,6 +83,10 @@ export const xenToolsImageSchema = z
     timeoutSeconds: z.number().int().min(60).max(86400).default(3600),
     /** Allow a change that replaces this resource, deleting the old guest's volumes with their data; without it such a change is refused in preview. Default false. */
     allowDestructiveReplace: z.boolean().default(false),
+    /** Take over a finished installation of this name (its volumes and generated config) instead of refusing to create it. Default false. */
+    adopt: z.boolean().default(false),
+    /** Remove an adopted guest's volumes when the resource is deleted. Default false: they are left on the host. */
+    deleteAdopted: z.boolean().default(false),
   })
   .refine((d) => (d.installMethod === "tar" || d.installMethod === "copy") === (d.installSource !== undefined), {
     message: "installSource is needed by the tar and copy install methods, and only by them",
