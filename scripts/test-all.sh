@@ -6,6 +6,7 @@
 #   LAB_KEEP=1 npm run test:all keeps a running lab instead of starting from bare hosts
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PULUMI_XEN_HA_REQUIRE_ENGINE=1  # a missing Pulumi engine fails the run instead of skipping
 
 results=$(mktemp -d)
 t0=$(date +%s)

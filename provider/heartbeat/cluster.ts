@@ -18,13 +18,12 @@ import {
   startBoth,
   viewOf,
   type ClusterNode,
-  type NodeDrift,
   type Reports,
 } from "./nodes";
 import { heartbeatPaths } from "./render";
 import { checkNodes, heartbeatClusterRules, planAuthKeyRotation } from "./rules";
 import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
-import type { GroupPlacement } from "./status";
+import type { GroupPlacement, NodeDrift } from "./status";
 
 /** Inputs of the two-node Heartbeat cluster, with the seed's values as defaults (see the schema's field docs). */
 export type HeartbeatClusterArgs = ArgsOf<HeartbeatClusterInputArgs>;

@@ -19,7 +19,7 @@ import {
 import type { ResourceScriptOptions } from "./resource-script";
 import { sha256Of, heartbeatDrift } from "./rules";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
-import { buildHeartbeatProbeScript, groupPlacement, managedPaths, parseHeartbeatProbe, type GroupPlacement, type HeartbeatNodeReport } from "./status";
+import { buildHeartbeatProbeScript, groupPlacement, managedPaths, parseHeartbeatProbe, type GroupPlacement, type HeartbeatNodeReport, type NodeDrift } from "./status";
 
 export interface ClusterNode {
   index: NodeIndex;
@@ -151,12 +151,6 @@ export function awaitMembership(c: HeartbeatClusterInputs, nodes: readonly Clust
     { timeoutMs: (c.initdead + c.deadtime + 120) * 1000, intervalMs: 2000, what: "Heartbeat to run on both nodes with each seeing the other active" },
     describeReports,
   );
-}
-
-export interface NodeDrift {
-  node: string;
-  property: string;
-  detail: string;
 }
 
 export interface ClusterView {

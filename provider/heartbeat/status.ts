@@ -166,3 +166,10 @@ export function groupPlacement(c: HeartbeatClusterInputs, reports: readonly [Hea
     };
   });
 }
+
+/** Something on one node that is not as the package wrote it. */
+export interface NodeDrift {
+  node: string;
+  property: string;
+  detail: string;
+}

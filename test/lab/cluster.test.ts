@@ -51,8 +51,28 @@ function program() {
   return Promise.resolve({ vms: cluster.vms });
 }
 
-const domainsOn = async (node: LabNodeName) =>
-  (await labExec(node, "xl list | awk 'NR>2 {print $1}'")).stdout.split("\n").filter(Boolean);
+/**
+ * The domains `xl list` shows on a node, Domain-0 left out. A node that cannot be observed fails
+ * the test with its error, since an empty list would pass the assertions about where guests run.
+ * One sample is tried up to `attempts` times, each within `timeoutMs`.
+ */
+async function domainsOn(node: LabNodeName, { attempts = 1, timeoutMs = 120_000 } = {}): Promise<string[]> {
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const r = await labExec(node, "xl list", { timeoutMs }).catch((err: Error) => ({ code: -1, stdout: "", stderr: err.message }));
+    if (r.code === 0) {
+      return r.stdout
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0] ?? "")
+        .filter((name) => name !== "" && name !== "Domain-0");
+    }
+    const how = r.code === -1 ? `killed or no answer within ${timeoutMs} ms` : `exit ${r.code}`;
+    failures.push(`attempt ${attempt}/${attempts}: ${how}: ${r.stderr.trim() || "(no stderr)"}`);
+  }
+  throw new Error(`${node}: could not list its domains (xl list):\n  ${failures.join("\n  ")}`);
+}
+
 /** The lab guest's line in the first sector of its disk, read on the node that holds it Primary. */
 const counterLine = (node: LabNodeName, device: string) =>
   labRun(node, `dd if=${device} bs=512 count=1 iflag=direct status=none | tr -d '\\000'`).then((s) => s.trim());
@@ -148,7 +168,8 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
     const seen: string[] = [];
     const until = Date.now() + 60_000;
     while (Date.now() < until) {
-      const [a, b] = await Promise.all(LAB_NODES.map(domainsOn));
+      // Heartbeat's scripts keep the emulated hosts busy here: give a slow sample a second and third try.
+      const [a, b] = await Promise.all(LAB_NODES.map((node) => domainsOn(node, { attempts: 3, timeoutMs: 30_000 })));
       for (const name of a!) if (b!.includes(name)) seen.push(name);
       await new Promise((r) => setTimeout(r, 2000));
     }

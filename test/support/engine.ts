@@ -89,7 +89,7 @@ let availability: EngineAvailability | undefined;
  * Finds the engine, building it if needed (`scripts/pulumi-install.sh --quiet`: instant when built,
  * many minutes on a fresh machine, its progress on stderr). The answer is computed once per process.
  *
- * `PULUMI_XEN_HA_NO_ENGINE=<reason>` forces `{ ok: false, reason }` (to try the skip path).
+ * `PULUMI_XEN_HA_NO_ENGINE=<reason>` forces `{ ok: false, reason }` (to try the skip or fail path).
  * `PULUMI_XEN_HA_NO_BUILD=1` only looks for a built CLI and never starts a build.
  */
 export function engineAvailable(): EngineAvailability {
@@ -132,12 +132,18 @@ function findEngine(): EngineAvailability {
     return { ok: false, reason: `scripts/pulumi-install.sh printed no usable path (got '${pulumiPath}')` };
   }
   const binDir = path.dirname(pulumiPath);
-  const version = execFileSync(pulumiPath, ["version"], {
-    encoding: "utf8",
-    env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
-  })
-    .trim()
-    .replace(/^v/, "");
+  let version: string;
+  try {
+    version = execFileSync(pulumiPath, ["version"], {
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+      .trim()
+      .replace(/^v/, "");
+  } catch (e) {
+    return { ok: false, reason: `${pulumiPath} version failed: ${(e as Error).message}` };
+  }
   return { ok: true, pulumiPath, binDir, version };
 }
 
@@ -168,19 +174,62 @@ export function pulumiCommand(): Promise<PulumiCommand> {
   return commandPromise;
 }
 
+/** What a block of tests that needs the engine does: run, or skip or fail with the reason. */
+export type EngineVerdict = { action: "run" } | { action: "skip" | "fail"; reason: string };
+
 /**
- * `describe` for tests that need the engine: where it is unavailable the block is reported as one
- * skipped test whose name carries the reason ("skipped: <reason>"), and the reason is logged.
+ * Why this run requires the engine, or undefined when a developer's plain `npx jest` may skip
+ * without it. CI (`CI=true`) and the npm scripts that exist to run the engine (`test:engine`,
+ * `test:lab`, `test:all` set `PULUMI_XEN_HA_REQUIRE_ENGINE=1`) must never pass by skipping.
+ */
+export function engineRequiredBy(env: NodeJS.ProcessEnv): string | undefined {
+  if (isSet(env.PULUMI_XEN_HA_REQUIRE_ENGINE)) return `PULUMI_XEN_HA_REQUIRE_ENGINE=${env.PULUMI_XEN_HA_REQUIRE_ENGINE}, as npm run test:engine, test:lab and test:all set it`;
+  if (isSet(env.CI)) return `CI=${env.CI}`;
+  return undefined;
+}
+
+/** Run where the engine is; where it is not, fail when the run requires it, else skip. */
+export function engineVerdict(availability: EngineAvailability, env: NodeJS.ProcessEnv): EngineVerdict {
+  if (availability.ok) return { action: "run" };
+  const reason = availability.reason ?? "unknown reason";
+  const requiredBy = engineRequiredBy(env);
+  if (requiredBy) return { action: "fail", reason: `the Pulumi engine is required (${requiredBy}) but not available: ${reason}` };
+  return { action: "skip", reason };
+}
+
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && !["", "0", "false", "no"].includes(value.trim().toLowerCase());
+}
+
+/**
+ * `describe` for tests that need the engine. Where it is unavailable, a run that requires it (see
+ * `engineRequiredBy`) reports the block as one failed test whose error is the reason; any other
+ * run reports it as one skipped test whose name carries the reason ("skipped: <reason>"), and
+ * logs the reason.
  */
 export function describeWithEngine(name: string, fn: () => void): void {
-  const a = engineAvailable();
-  if (a.ok) {
-    describe(name, fn);
-  } else {
-    describe(name, () => {
-      process.stderr.write(`[engine] ${name}: skipped: ${a.reason}\n`);
-      it.skip(`skipped: ${a.reason}`, () => undefined);
-    });
+  const verdict = engineVerdict(engineAvailable(), process.env);
+  switch (verdict.action) {
+    case "run":
+      describe(name, fn);
+      return;
+    case "fail":
+      describe(name, () => {
+        it("has the Pulumi engine it needs", () => {
+          throw new Error(verdict.reason);
+        });
+      });
+      return;
+    case "skip":
+      describe(name, () => {
+        process.stderr.write(`[engine] ${name}: skipped: ${verdict.reason}\n`);
+        it.skip(`skipped: ${verdict.reason}`, () => undefined);
+      });
+      return;
+    default: {
+      const unreachable: never = verdict;
+      throw new Error(`unknown verdict ${JSON.stringify(unreachable)}`);
+    }
   }
 }
 
@@ -237,6 +286,45 @@ export function createEngineEnv(opts: { backendDir?: string; passphraseFile?: st
 export function linkNodeModules(dir: string): void {
   const link = path.join(dir, "node_modules");
   if (!fs.existsSync(link)) fs.symlinkSync(path.join(repoRoot, "node_modules"), link, "dir");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The package as users get it
+
+/** `npm pack` of this repository into `dir` (build first, as the npm scripts do); the tarball's path. */
+export function packPackage(dir: string): string {
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const packed = JSON.parse(out) as { filename: string }[];
+  return path.join(dir, packed[0]!.filename);
+}
+
+/**
+ * Makes `dir` a program whose package.json depends on `dependencies` (name -> version, or
+ * `file:<tarball>`) and installs them with a plain `npm install`, as a user would: a peer
+ * dependency that the program's SDK does not satisfy fails here with npm's ERESOLVE, and the error
+ * carries npm's output.
+ */
+export function installProgram(dir: string, dependencies: Record<string, string>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, main: "index.js", dependencies }, null, 2) + "\n");
+  // `npm run test:engine --force` (or --legacy-peer-deps) hands its flags down as npm_config_*
+  // variables; they would let a conflicting peer dependency through.
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^npm_config_(force|legacy_peer_deps)$/i.test(key)) delete env[key];
+  }
+  try {
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    const { stdout = "", stderr = "" } = e as { stdout?: string; stderr?: string };
+    const tail = `${stdout}${stderr}`.trim().split("\n").slice(-40).join("\n");
+    throw new Error(`npm install in ${dir} failed (${Object.entries(dependencies).map(([n, v]) => `${n}@${v}`).join(", ")}):\n${tail}`);
+  }
+}
+
+/** The version of `name` installed in `dir`'s node_modules. */
+export function installedVersion(dir: string, name: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(dir, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
 }
 
 // ---------------------------------------------------------------------------------------------
