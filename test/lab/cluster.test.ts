@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { TwoNodeXenHa, type ClusterVmArgs } from "../../index";
+import { statusReport } from "../../cli/status/report";
+import { LogicalVolume, TwoNodeXenHa, type ClusterVmArgs } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, type EngineStack } from "../support/engine";
 import { labConnection, labExec, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
 import { report } from "../support/lab-inputs";
@@ -25,7 +26,13 @@ const vm = (name: string, slot: number, home: string, ip: string): ClusterVmArgs
   install: { method: "kernel", kernel: `${GUEST}/vmlinuz`, ramdisk: `${GUEST}/initrd.img`, extra: `console=hvc0 ip=${ip}/24 name=${name}` },
 });
 
-const desired = { vms: [vm("test", 0, "ha1", "10.1.1.50")], testState: "stopped" as "running" | "stopped" };
+const desired = {
+  vms: [vm("test", 0, "ha1", "10.1.1.50")],
+  testState: "stopped" as "running" | "stopped",
+  /** A volume of the program's own that dependsOn the VM `web`. */
+  notesAfterWeb: false,
+  protectData: false,
+};
 
 function program() {
   const lab = labConnection();
@@ -47,7 +54,12 @@ function program() {
     drbd: { usageCount: "no" },
     heartbeat: { authKey: pulumi.secret("lab-heartbeat-key-0123"), watchdog: null },
     vms: desired.vms.map((v) => (v.name === "test" ? { ...v, state: desired.testState } : v)),
+    protectData: desired.protectData,
   });
+  if (desired.notesAfterWeb) {
+    const ha1 = cluster.nodeResources["ha1"]!;
+    new LogicalVolume("notes", { connection: node("ha1").connection, volumeGroup: ha1.volumeGroup.name, name: "notes", size: "8M" }, { dependsOn: [cluster.vmResources["web"]!.domain, ha1.volumeGroup] });
+  }
   return Promise.resolve({ vms: cluster.vms });
 }
 
@@ -124,6 +136,48 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
     const up = await stack.up();
     const touched = up.steps.filter((s) => s.op !== "create").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
     expect([touched, await domainsOn("ha2")]).toEqual([["update cluster-heartbeat"], ["web"]]);
+  });
+
+  it("after a refresh, the outputs and the status view say what xl list and drbdadm say on the nodes", async () => {
+    await stack.refresh();
+    const up = await stack.up();
+    const vms = (await stack.outputs()).vms as Record<string, { runsOn: string; state: string; drbd: Record<string, Record<string, { role: string; peerRole: string }>> }>;
+    const onNodes = Object.fromEntries(await Promise.all(LAB_NODES.map(async (n) => [n, await domainsOn(n)] as const)));
+    const roles = async (resource: string) => Object.fromEntries(await Promise.all(LAB_NODES.map(async (n) => [n, (await labRun(n, `drbdadm role ${resource}`)).trim()] as const)));
+    const status = await statusReport(await stack.exportState({ showSecrets: true }), { stack: "lab" });
+    report(`status view after the refresh:\n${status.text}`);
+    const line = (name: string) => status.text.split("\n").find((l) => l.trim().startsWith(`${name} `))?.trim() ?? "";
+    expect([
+      changeCount(up.changes),
+      vms.test!.runsOn,
+      vms.web!.runsOn,
+      onNodes,
+      Object.fromEntries(Object.entries(vms.test!.drbd["test-disk"]!).map(([n, s]) => [n, `${s.role}/${s.peerRole}`])),
+      /running on ha1/.test(line("test")),
+      /running on ha2/.test(line("web")),
+      status.exitCode,
+    ]).toEqual([0, "ha1", "ha2", { ha1: ["test"], ha2: ["web"] }, await roles("test-disk"), true, true, 0]);
+  });
+
+  it("a volume of the program that dependsOn one VM of the component is recorded as waiting for it", async () => {
+    desired.notesAfterWeb = true;
+    const up = await stack.up();
+    const resources = ((await stack.exportState()).deployment as { resources?: { urn: string; dependencies?: string[] }[] }).resources ?? [];
+    const notes = resources.find((r) => r.urn.endsWith("LogicalVolume::notes"));
+    const web = resources.find((r) => r.urn.endsWith("XenDomU::cluster-web"));
+    expect([changesOnly(up.changes), notes?.dependencies?.includes(web?.urn ?? "?")]).toEqual([{ create: 1 }, true]);
+  });
+
+  it("with protectData, destroy refuses and deletes nothing", async () => {
+    desired.protectData = true;
+    await stack.up();
+    const failure = await stack.destroy().then(
+      () => "destroy succeeded",
+      (err: Error) => err.message,
+    );
+    desired.protectData = false;
+    await stack.up();
+    expect([/protected/.test(failure), await domainsOn("ha1"), await domainsOn("ha2")]).toEqual([true, ["test"], ["web"]]);
   });
 
   it("fails over: ha1 dies, its DomU runs on ha2 with its data, within deadtime and a bounded time", async () => {
