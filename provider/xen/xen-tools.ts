@@ -8,7 +8,8 @@ import { lvmName } from "../lvm/schema";
 import { literal, script, sh, type Shell } from "../shell";
 import { connectionSchema } from "../ssh/connection";
 import { memoryMiB, parseSize as sizeBytes } from "../values";
-import { defaultMac, readDomUConfig, volumeResource, type ParsedDomUConfig } from "./config";
+import { defaultMac } from "./config";
+import { readDomUConfig, volumeResource, type ParsedDomUConfig } from "./config-parse";
 import { hostPath, ipv4, type Disk } from "./schema";
 
 export const DISTRIBUTIONS_CONF_PATH = "/etc/xen-tools/distributions.conf";

@@ -1,13 +1,6 @@
 import { spawnSync } from "node:child_process";
-import {
-  defaultMac,
-  domUConfigOf,
-  parseConfigFile,
-  parseDiskSpec,
-  readDomUConfig,
-  renderDomUConfig,
-  rewriteDisksToDrbd,
-} from "../../provider/xen/config";
+import { defaultMac, domUConfigOf, renderDomUConfig } from "../../provider/xen/config";
+import { parseConfigFile, parseDiskSpec, readDomUConfig, rewriteDisksToDrbd } from "../../provider/xen/config-parse";
 import { explicitGuest, fixture, parsed, seedGuest } from "./fixtures/xen/inputs";
 
 const generated = () => readDomUConfig(fixture("xen-tools-4.9.2-test.cfg"));
