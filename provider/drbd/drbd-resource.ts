@@ -103,6 +103,8 @@ function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
 /** `created` is set by a create (not by an update that finishes one): what exists then is a take-over. */
 async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touchedHosts: false, created: false, adopted: false }): Promise<void> {
   const probes = await statuses(r, nodes);
+  // Sizes and names first: a meta index past the volume's end cannot even be probed for meta-data.
+  await Promise.all(nodes.map((n) => checkPreconditions(n, probes[n.spec.hostname]!)));
   const metadata = Object.fromEntries(await Promise.all(nodes.map(async (n) => [n.spec.hostname, await probeMetadata(n)] as const)));
   if (done.created) {
     const parts = existingParts(r, probes, metadata);
@@ -110,7 +112,6 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
     if (refusal) throw new RefusedError(refusal);
     done.adopted = parts.length > 0;
   }
-  await Promise.all(nodes.map((n) => checkPreconditions(n, probes[n.spec.hostname]!)));
   for (const n of nodes) await validateConfig(r, n);
   const sourceContent = r.skipInitialSync ? await probeVolumeContent(nodeNamed(nodes, r.initialSyncSource)) : undefined;
   const plan = planMetadata(r, metadata);
