@@ -3,7 +3,7 @@
  * their disks onto DRBD.
  */
 import { formatDiskSpec, str } from "./config";
-import type { Disk, Vif } from "./schema";
+import type { Vif } from "./schema";
 
 /** The seed names each DRBD resource like the volume under it: /dev/vg/test-disk → test-disk. */
 export function volumeResource(path: string): string | undefined {
