@@ -1,0 +1,241 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startFakeQemu, type FakeQemu } from "../../lab/fence/fake-qemu";
+
+/**
+ * The STONITH plugin as cluster-glue runs it: `sh PLUGIN ACTION [HOST]` with its parameters in
+ * the environment, here against the power switch on loopback and two fake QEMUs.
+ */
+const PLUGIN = path.resolve(__dirname, "../../lab/fence/xen-ha-lab-switch");
+const SWITCH = path.resolve(__dirname, "../../lab/fence/power-switch.js");
+/** The commands the plugin runs, each wrapped to record its arguments and environment. */
+const WRAPPED = ["timeout", "bash", "cat", "head", "logger", "find", "tr"];
+
+jest.setTimeout(60000);
+
+let dir: string;
+let serve: ChildProcess;
+let port: number;
+let ha1: FakeQemu;
+let ha2: FakeQemu;
+let wrappers: string;
+const secretFile = () => path.join(dir, "fence", "secret");
+const recorded = () => path.join(dir, "commands.log");
+const marker = () => path.join(dir, "started");
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fence-plugin-"));
+  const setup = spawnSync(process.execPath, [SWITCH, "setup", "--dir", path.join(dir, "fence"), "--run-dir", path.join(dir, "run"), "--node", "ha1", "--node", "ha2"], { encoding: "utf8" });
+  if (setup.status !== 0) throw new Error(`setup failed: ${setup.stderr}`);
+  ha1 = await startFakeQemu({ runDir: path.join(dir, "run"), node: "ha1" });
+  ha2 = await startFakeQemu({ runDir: path.join(dir, "run"), node: "ha2" });
+  serve = spawn(process.execPath, [SWITCH, "serve", "--config", setup.stdout.trim(), "--port", "0", "--", "sh", "-c", 'echo "$1" >"$0"', marker()]);
+  port = await listeningPort(serve);
+  wrappers = path.join(dir, "bin");
+  fs.mkdirSync(wrappers);
+  for (const name of WRAPPED) {
+    const real = spawnSync("sh", ["-c", 'command -v "$1"', "sh", name], { encoding: "utf8" }).stdout.trim();
+    fs.writeFileSync(path.join(wrappers, name), `#!/bin/sh\n{ printf '%s\\n' "${name} $*"; env; } >>'${recorded()}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  }
+});
+
+afterAll(async () => {
+  serve?.kill();
+  await Promise.all([ha1?.close(), ha2?.close()]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the plugin under sh, asynchronously: the fake monitors answer from this process. */
+function plugin(args: string[], params: Record<string, string> = {}): Promise<Run> {
+  const env = {
+    PATH: `${wrappers}:${process.env.PATH}`,
+    hostlist: "ha1,ha2",
+    switch_address: "127.0.0.1",
+    switch_port: String(port),
+    secret_file: secretFile(),
+    ...params,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", [PLUGIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("what cluster-glue asks about the device", () => {
+  it("lists the hosts of hostlist, one per line, without the switch's names", async () => {
+    expect(await plugin(["gethosts"], { hostlist: "ha1.example.org:ha1, ha2.example.org:ha2" })).toEqual({ code: 0, stdout: "ha1.example.org\nha2.example.org\n", stderr: "" });
+  });
+
+  it("names its parameters in the order positional configs give them", async () => {
+    expect(await plugin(["getconfignames"])).toEqual({ code: 0, stdout: "hostlist\nswitch_address\nswitch_port\nsecret_file\n", stderr: "" });
+  });
+
+  it.each(["getinfo-devid", "getinfo-devname", "getinfo-devdescr", "getinfo-devurl"])("answers %s", async (action) => {
+    const run = await plugin([action]);
+    expect([run.code, run.stdout.trim().length > 0]).toEqual([0, true]);
+  });
+
+  it("describes its parameters in well-formed XML, each with a content type and descriptions", async () => {
+    const run = await plugin(["getinfo-xml"]);
+    const root = parseXml(run.stdout);
+    const described = root.children.map((p) => [p.name, p.attributes.name, p.children.map((c) => c.name)]);
+    expect([run.code, root.name, described]).toEqual([
+      0,
+      "parameters",
+      ["hostlist", "switch_address", "switch_port", "secret_file"].map((n) => ["parameter", n, ["content", "shortdesc", "longdesc"]]),
+    ]);
+  });
+
+  it("fails an action it does not know", async () => {
+    expect((await plugin(["poweroff", "ha1"])).code).toBe(1);
+  });
+});
+
+describe("status: whether the device answers", () => {
+  it("succeeds when the switch reports a power state for every host", async () => {
+    expect((await plugin(["status"])).code).toBe(0);
+  });
+
+  it("fails with a wrong secret", async () => {
+    const wrong = path.join(dir, "wrong-secret");
+    fs.writeFileSync(wrong, "0000000000000000000000000000000000\n", { mode: 0o600 });
+    const run = await plugin(["status"], { secret_file: wrong });
+    expect([run.code, run.stderr]).toEqual([1, expect.stringContaining("ERR unauthorized")]);
+  });
+
+  it("fails when nothing listens at the switch's address", async () => {
+    expect((await plugin(["status"], { switch_port: String(await closedPort()) })).code).toBe(1);
+  });
+
+  it("fails without a hostlist", async () => {
+    expect((await plugin(["status"], { hostlist: "" })).code).toBe(1);
+  });
+});
+
+describe("fencing", () => {
+  it("resets ha1 through its QEMU monitor with system_reset", async () => {
+    const run = await plugin(["reset", "ha1"]);
+    expect([run.code, ha1.commands.at(-1)]).toEqual([0, "system_reset"]);
+  });
+
+  it("maps a cluster node name, lower-cased by cluster-glue, to the switch's node", async () => {
+    const before = ha2.commands.length;
+    const run = await plugin(["reset", "ha2.example.org"], { hostlist: "HA1.Example.org:ha1,HA2.Example.org:ha2" });
+    expect([run.code, ha2.commands.slice(before)]).toEqual([0, ["system_reset"]]);
+  });
+
+  it("refuses a host that is not in hostlist, and asks the switch nothing", async () => {
+    const before = [ha1.commands.length, ha2.commands.length];
+    const run = await plugin(["reset", "ha3"]);
+    expect([run.code, [ha1.commands.length, ha2.commands.length]]).toEqual([1, before]);
+  });
+
+  it("powers ha2 off: its QEMU process exits", async () => {
+    expect((await plugin(["off", "ha2"])).code).toBe(0);
+    await ha2.exited;
+  });
+
+  it("powers ha2 on with the lab's start command", async () => {
+    expect((await plugin(["on", "ha2"])).code).toBe(0);
+    expect(await waitForFile(marker())).toBe("ha2\n");
+  });
+
+  it("puts the secret on no command line and in no environment of the commands it runs", () => {
+    const secret = fs.readFileSync(secretFile(), "utf8").trim();
+    const log = fs.readFileSync(recorded(), "utf8");
+    expect([log.includes("timeout 60 bash -c"), log.includes(secret)]).toEqual([true, false]);
+  });
+});
+
+it("is executable, as cluster-glue requires of a plugin", () => {
+  expect(fs.statSync(PLUGIN).mode & 0o100).toBe(0o100);
+});
+
+interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+}
+
+/**
+ * A strict well-formedness check of the XML subset cluster-glue's plugins print (elements,
+ * attributes in double quotes, text; no prolog, comments or CDATA). Throws on anything else.
+ */
+function parseXml(text: string): XmlElement {
+  const token = /<\/([A-Za-z_][\w.-]*)\s*>|<([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*)\s*(\/?)>|([^<]+)/y;
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  while (token.lastIndex < text.length) {
+    const at = token.lastIndex;
+    const m = token.exec(text);
+    if (!m) throw new Error(`not XML at offset ${at}: ${JSON.stringify(text.slice(at, at + 40))}`);
+    const [, close, open, attrs, selfClosing, chars] = m;
+    if (chars !== undefined) {
+      if (/&(?!(amp|lt|gt|quot|apos);)/.test(chars)) throw new Error(`a bare & in ${JSON.stringify(chars)}`);
+      if (stack.length === 0 && chars.trim() !== "") throw new Error(`text outside the root: ${JSON.stringify(chars)}`);
+    } else if (open !== undefined) {
+      const attributes: Record<string, string> = {};
+      for (const [, n, v] of (attrs ?? "").matchAll(/([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"/g)) {
+        if (n! in attributes) throw new Error(`attribute ${n} twice on <${open}>`);
+        attributes[n!] = v!;
+      }
+      const element: XmlElement = { name: open, attributes, children: [] };
+      if (stack.length > 0) stack.at(-1)!.children.push(element);
+      else if (root) throw new Error(`a second root <${open}>`);
+      else root = element;
+      if (!selfClosing) stack.push(element);
+    } else if (stack.pop()?.name !== close) {
+      throw new Error(`</${close}> closes nothing open`);
+    }
+  }
+  if (!root || stack.length > 0) throw new Error("unclosed elements or no root");
+  return root;
+}
+
+/** A port on which nothing listens. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port: free } = s.address() as net.AddressInfo;
+      s.close(() => resolve(free));
+    });
+  });
+}
+
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening on [\d.]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.stderr!.on("data", (d) => (err += d));
+    child.once("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
+  });
+}
+
+async function waitForFile(file: string, timeoutMs = 10000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    if (text.endsWith("\n")) return text;
+    if (Date.now() > deadline) throw new Error(`${file} was not written within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
