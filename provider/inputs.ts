@@ -3,6 +3,7 @@
  * values that are still unknown during preview accepted rather than rejected.
  */
 import type { z } from "zod";
+import { defOf, WRAPPER_TYPES, type ZodDef } from "./zod-def";
 import type { InputFailure } from "./errors";
 
 /** The value the engine sends for an input that is not known yet (during preview). */
@@ -114,12 +115,6 @@ export function unknownFields(schema: z.ZodType, value: unknown): InputFailure[]
   return failures;
 }
 
-interface Def {
-  type: string;
-  [key: string]: unknown;
-}
-
-const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -171,23 +166,14 @@ function walk(schema: unknown, value: unknown, path: PropertyKey[], out: InputFa
     case "lazy":
       walk((def.getter as () => unknown)(), value, path, out);
       return;
-    case "optional":
-    case "nullable":
-    case "default":
-    case "prefault":
-    case "nonoptional":
-    case "catch":
-    case "readonly":
-    case "promise":
-      walk(def.innerType, value, path, out);
-      return;
     default:
+      if (WRAPPER_TYPES.has(def.type)) walk(def.innerType, value, path, out);
       return;
   }
 }
 
 /** A discriminated union's options whose discriminator matches the value's (all options for a plain union). */
-function unionOptionsFor(def: Def, value: unknown): z.ZodType[] {
+function unionOptionsFor(def: ZodDef, value: unknown): z.ZodType[] {
   const options = def.options as z.ZodType[];
   const key = def.discriminator;
   if (typeof key !== "string" || !isRecord(value)) return options;
@@ -233,14 +219,6 @@ function shapeFits(schema: unknown, value: unknown): boolean {
     case "array":
     case "tuple":
       return Array.isArray(value);
-    case "optional":
-    case "nullable":
-    case "default":
-    case "prefault":
-    case "nonoptional":
-    case "catch":
-    case "readonly":
-      return shapeFits(def.innerType, value);
     case "pipe":
       return shapeFits(defOf(def.in).type === "transform" ? def.out : def.in, value);
     case "lazy":
@@ -248,6 +226,7 @@ function shapeFits(schema: unknown, value: unknown): boolean {
     case "union":
       return (def.options as unknown[]).some((o) => shapeFits(o, value));
     default:
+      if (WRAPPER_TYPES.has(def.type) && def.type !== "promise") return shapeFits(def.innerType, value);
       return !isRecord(value) && !Array.isArray(value);
   }
 }

@@ -7,13 +7,7 @@
  */
 import type { z } from "zod";
 import type { Props } from "./lifecycle";
-
-interface Def {
-  type: string;
-  [key: string]: unknown;
-}
-
-const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+import { defOf, WRAPPER_TYPES } from "./zod-def";
 
 /** The top-level input names a schema knows. */
 export function topLevelKeys(schema: unknown): string[] {
@@ -23,14 +17,8 @@ export function topLevelKeys(schema: unknown): string[] {
       return Object.keys(def.shape as Record<string, unknown>);
     case "pipe":
       return topLevelKeys(def.in);
-    case "optional":
-    case "nullable":
-    case "default":
-    case "prefault":
-    case "readonly":
-      return topLevelKeys(def.innerType);
     default:
-      return [];
+      return WRAPPER_TYPES.has(def.type) ? topLevelKeys(def.innerType) : [];
   }
 }
 
