@@ -168,16 +168,17 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
     expect([changesOnly(up.changes), notes?.dependencies?.includes(web?.urn ?? "?")]).toEqual([{ create: 1 }, true]);
   });
 
-  it("with protectData, destroy refuses and deletes nothing", async () => {
+  it("with protectData, a destroy is refused in its preview, before anything is deleted", async () => {
     desired.protectData = true;
     await stack.up();
-    const failure = await stack.destroy().then(
-      () => "destroy succeeded",
+    const failure = await stack.stack.previewDestroy().then(
+      () => "the destroy preview passed",
       (err: Error) => err.message,
     );
+    const guests = [await domainsOn("ha1"), await domainsOn("ha2")];
     desired.protectData = false;
     await stack.up();
-    expect([/protected/.test(failure), await domainsOn("ha1"), await domainsOn("ha2")]).toEqual([true, ["test"], ["web"]]);
+    expect([/cannot be deleted\s+because it is protected/.test(failure), guests]).toEqual([true, [["test"], ["web"]]]);
   });
 
   it("fails over: ha1 dies, its DomU runs on ha2 with its data, within deadtime and a bounded time", async () => {
