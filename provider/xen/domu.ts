@@ -260,7 +260,8 @@ export const xenDomULifecycle: Lifecycle = {
       }
       pending = [...pending, ...live.pendingRestart];
     }
-    return { outs: outputsOf(inputs, await surveyHosts(inputs, recordedKeys(olds)), pending) };
+    // Whether the guest was adopted stays as the create recorded it: a delete reads it.
+    return { outs: { ...outputsOf(inputs, await surveyHosts(inputs, recordedKeys(olds)), pending), adopted: olds.adopted === true } };
   },
 
   async delete(_id, props) {
