@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { clusterNode, unwrapSecrets } from "./fixtures/cluster";
 import type { ClusterVmArgs, TwoNodeXenHaArgs } from "../../components/two-node-xen-ha";
 
 interface Registered {
@@ -8,15 +9,6 @@ interface Registered {
 }
 let registered: Registered[] = [];
 
-/** Secret inputs reach the mocks wrapped (the signature key and `value`): the tests read the value. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-function unwrapSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value === null || typeof value !== "object") return value;
-  const record = value as Record<string, unknown>;
-  if (SECRET_SIG in record) return unwrapSecrets(record.value);
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
-}
 
 pulumi.runtime.setMocks(
   {
@@ -34,14 +26,7 @@ pulumi.runtime.setMocks(
 // Imported after the mocks are in place.
 import { TwoNodeXenHa } from "../../components/two-node-xen-ha";
 
-const node = (i: number) => ({
-  name: `ha${i}`,
-  hostname: `ha${i}.domain.local`,
-  connection: { host: `10.1.1.${99 + i}`, privateKey: "key" },
-  publicAddress: `10.1.1.${99 + i}`,
-  crossoverAddress: `192.168.1.${99 + i}`,
-  volumeGroupDevices: ["/dev/sda3"],
-});
+const node = clusterNode;
 
 const testVm: ClusterVmArgs = { name: "test", slot: 0, home: "ha1", ip: "10.1.1.50", install: { method: "xen-tools", installMethod: "tar", installSource: "/srv/rootfs.tar" } };
 const webVm: ClusterVmArgs = { name: "web", slot: 1, home: "ha2", type: "pvh", memory: 256, swapSize: null, install: { method: "kernel", kernel: "/boot/vmlinuz", ramdisk: "/boot/initrd.img" } };
