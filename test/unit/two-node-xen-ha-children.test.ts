@@ -9,7 +9,7 @@ import { clusterNode, unwrapSecrets } from "./fixtures/cluster";
 import type { ConnectionArgs, DeepInput } from "../../provider/args";
 import type { DrbdNodeStatus } from "../../provider/drbd/status";
 import type { ConnectionInput } from "../../provider/ssh/connection";
-import type { ClusterNodeArgs, ClusterVmArgs, TwoNodeXenHaArgs } from "../../components/two-node-xen-ha";
+import type { ClusterVmArgs, TwoNodeXenHaArgs } from "../../components/two-node-xen-ha";
 
 
 const upToDate = (role: "Primary" | "Secondary", peerRole: "Primary" | "Secondary"): DrbdNodeStatus => ({ connection: "Connected", role, peerRole, disk: "UpToDate", peerDisk: "UpToDate" });
