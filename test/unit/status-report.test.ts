@@ -6,7 +6,6 @@ import { startFakeSshServer, type FakeSshServer } from "../support/fake-ssh-serv
 import { fixture, labDeployment } from "./fixtures/status/readings";
 
 const K1 = "SHA256:FAKEha1HostKeyNotRealXXXXXXXXXXXXXXXXXXXXXX";
-const K2 = "SHA256:FAKEha2HostKeyNotRealXXXXXXXXXXXXXXXXXXXXXX";
 
 let server: FakeSshServer;
 let closedPort: number;
