@@ -171,6 +171,15 @@ describeWithEngine("XenToolsImage on the lab through the engine", () => {
     expect([log.includes("lab guest password"), /Root Password\s*:\s*\(removed\)/.test(log) || !/Root Password/.test(log)]).toEqual([false, true]);
   });
 
+  it("sets the guest's root password in its shadow file as a SHA-512 hash of the secret", async () => {
+    const check = [
+      "set -e; m=$(mktemp -d); mount -o ro /dev/vg/xtguest-disk \"$m\"",
+      "h=$(awk -F: '$1 == \"root\" { print $2 }' \"$m/etc/shadow\"); umount \"$m\"; rmdir \"$m\"",
+      "perl -e 'my $pw = <STDIN>; chomp $pw; print substr($ARGV[0], 0, 3), \" \", (crypt($pw, $ARGV[0]) eq $ARGV[0] ? \"match\" : \"differs\")' \"$h\"",
+    ].join("; ");
+    expect((await labRun("ha1", check, { stdin: "lab guest password\n" })).trim()).toBe("$6$ match");
+  });
+
   it("layers DRBD on its volumes (ha1's data the sync source) and boots the DomU from drbd: disks", async () => {
     // The meta volume may sit where an earlier test left DRBD meta-data: start it blank.
     for (const node of LAB_NODES) await labRun(node, "dd if=/dev/zero of=/dev/vg/meta bs=1M count=256 oflag=direct status=none");
