@@ -1,6 +1,7 @@
 /** The component's typed outputs, built from its children's. */
 import * as pulumi from "@pulumi/pulumi";
 import type { DrbdNodeStatus } from "../provider/drbd/status";
+import { parseDrbdRole } from "../provider/xen/list";
 import type { VmReport, VmResources } from "./types";
 
 type DrbdReport = VmReport["drbd"];
@@ -24,8 +25,8 @@ export function withRoles(report: DrbdReport, roles: Readonly<Record<string, Rea
   for (const [resource, nodes] of Object.entries(report)) {
     out[resource] = Object.fromEntries(
       Object.entries(nodes).map(([node, status]) => {
-        const m = /^(Primary|Secondary|Unknown)\/(Primary|Secondary|Unknown)$/.exec(roles[resource]?.[node] ?? "");
-        return [node, m ? { ...status, role: m[1] as DrbdNodeStatus["role"], peerRole: m[2] as DrbdNodeStatus["role"] } : status];
+        const read = parseDrbdRole(resource, true, roles[resource]?.[node] ?? "");
+        return [node, read.error === undefined ? { ...status, role: read.local as DrbdNodeStatus["role"], peerRole: read.peer as DrbdNodeStatus["role"] } : status];
       }),
     );
   }
