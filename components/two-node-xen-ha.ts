@@ -147,6 +147,8 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
       name: vm.name,
       hosts: pulumi.output(plan.xenHosts),
       runOn: plan.nodes[home]!.name,
+      // Heartbeat's group of the home node holds the guest, so Heartbeat owns its way home.
+      placedBy: "heartbeat",
       ...vm.domain,
       ...boot,
       disks: vm.drbdResources.map((r) => ({ drbd: r.name, vdev: r.vdev })),

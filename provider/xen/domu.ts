@@ -27,6 +27,7 @@ import {
   type Views,
 } from "./domu-ops";
 import { startBlocker } from "./list";
+import { handBackThroughHeartbeat } from "./heartbeat-handback";
 import { awayFromRunOn, bootLimitsOf, planRunningUpdate, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
 import { xenDomUSchema, type CrashAction, type DiskInput, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
@@ -86,6 +87,8 @@ export interface XenDomUArgs {
   shutdownTimeoutSeconds?: In<number>;
   /** Seconds a migration may take. Default 900. */
   migrationTimeoutSeconds?: In<number>;
+  /** `heartbeat` when the guest is in its runOn's Heartbeat group: a guest away from home goes back with its group (hb_standby foreign). Default `none`. */
+  placedBy?: In<"none" | "heartbeat">;
   /** Take over a guest of this name that already runs, or whose config exists, instead of refusing. Default false. */
   adopt?: In<boolean>;
   /** Stop and remove an adopted guest when the resource is deleted. Default false: it is left as it is. */
@@ -252,7 +255,8 @@ export const xenDomULifecycle: Lifecycle = {
       if (runningOn !== inputs.runOn) {
         const type = limits.type === "pvh" || limits.type === "pv" ? limits.type : before.type;
         const target = views[inputs.runOn]!;
-        await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
+        const handedBack = inputs.placedBy === "heartbeat" && (await handBackThroughHeartbeat(inputs, views, runningOn, inputs.runOn));
+        if (!handedBack) await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
       }
       const live = planRunningUpdate(before, inputs, limits);
       if (live.memSet !== undefined || live.vcpuSet !== undefined) {

@@ -9,6 +9,7 @@ import { changed, deepEqual, type Classifier, type DiffRules } from "../diff";
 import { containsUnknown } from "../inputs";
 import { decideMove, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import type { RunningLimits, Whereabouts } from "./list";
+import { handBackNotice } from "./heartbeat-placement";
 import type { XenDomUInputs } from "./schema";
 
 type Rec = Record<string, unknown>;
@@ -45,6 +46,7 @@ export const xenDomURules: DiffRules = {
   onReboot: "update",
   extraConfig: "update",
   allowNonLiveMove: "update",
+  placedBy: "update",
   shutdownTimeoutSeconds: "update",
   migrationTimeoutSeconds: "update",
 };
@@ -155,8 +157,9 @@ export function takeOver(
  * A running guest that is not where the program places it: after a refresh, a failover that moved
  * it; otherwise a runOn the program just changed. Either way the up moves it, which is worth a word.
  */
-export function awayFromRunOn(olds: Readonly<Record<string, unknown>>, news: Pick<XenDomUInputs, "name" | "runOn" | "state"> | undefined): string | undefined {
+export function awayFromRunOn(olds: Readonly<Record<string, unknown>>, news: Pick<XenDomUInputs, "name" | "runOn" | "state" | "placedBy"> | undefined): string | undefined {
   if (!news || olds.state !== "running" || typeof olds.runOn !== "string" || olds.runOn === news.runOn || news.state !== "running") return undefined;
+  if (news.placedBy === "heartbeat") return handBackNotice(news.name, olds.runOn, news.runOn);
   return (
     `${news.name} runs on ${olds.runOn} (as last read), and the program places it on ${news.runOn}: up moves it there (a live migration where the hypervisors allow it). ` +
     `If a failover put it on ${olds.runOn} and it should stay, set its runOn (the VM's home) to ${olds.runOn}.`

@@ -200,6 +200,12 @@ export const xenDomUSchema = z
     shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
     /** Seconds a migration (or a non-live move) may take. Default 900. */
     migrationTimeoutSeconds: z.number().int().min(30).max(86400).default(900),
+    /**
+     * Who else places the guest. `heartbeat`: the guest is in the Heartbeat resource group of its
+     * `runOn`, so a guest away from home is brought back by handing that group back
+     * (`hb_standby foreign` on the holder), never by migrating it behind Heartbeat's back. Default `none`.
+     */
+    placedBy: z.enum(["none", "heartbeat"]).default("none"),
     /** Take over an existing domain of this name instead of refusing to create it; recorded in the state as `adopted`. Default false. */
     adopt: z.boolean().default(false),
     /** Delete an adopted domain with the resource; by default an adopted domain is left on the host when the resource is deleted. Default false. */

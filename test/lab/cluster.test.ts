@@ -32,6 +32,7 @@ const desired = {
   /** A volume of the program's own that dependsOn the VM `web`. */
   notesAfterWeb: false,
   protectData: false,
+  autoFailback: "on" as "on" | "off",
 };
 
 function program() {
@@ -52,7 +53,7 @@ function program() {
     nodes: [node("ha1"), node("ha2")],
     metaVolumeSize: "512M",
     drbd: { usageCount: "no" },
-    heartbeat: { authKey: pulumi.secret("lab-heartbeat-key-0123"), watchdog: null },
+    heartbeat: { authKey: pulumi.secret("lab-heartbeat-key-0123"), watchdog: null, autoFailback: desired.autoFailback },
     vms: desired.vms.map((v) => (v.name === "test" ? { ...v, state: desired.testState } : v)),
     protectData: desired.protectData,
   });
@@ -84,6 +85,9 @@ async function domainsOn(node: LabNodeName, { attempts = 1, timeoutMs = 120_000 
   }
   throw new Error(`${node}: could not list its domains (xl list):\n  ${failures.join("\n  ")}`);
 }
+
+/** `cl_status rscstatus` on a node: which haresources lines its Heartbeat holds. */
+const holding = (node: LabNodeName) => labRun(node, "cl_status rscstatus 2>/dev/null || echo stopped").then((s) => s.trim());
 
 /** The lab guest's line in the first sector of its disk, read on the node that holds it Primary. */
 const counterLine = (node: LabNodeName, device: string) =>
@@ -199,7 +203,9 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
     expect(await domainsOn("ha2")).toEqual(["web"]);
   });
 
-  it("a clean stop of ha1's Heartbeat live-migrates its DomU to ha2, which keeps running", async () => {
+  it("with auto_failback off, a clean stop of ha1's Heartbeat live-migrates its DomU to ha2, which keeps it when ha1 comes back", async () => {
+    desired.autoFailback = "off";
+    await stack.up();
     const before = await counterLine("ha1", "/dev/drbd1");
     const field = (line: string, key: string) => new RegExp(`${key}=(\\S+)`).exec(line)?.[1];
     await labRun("ha1", "systemctl stop heartbeat", { timeoutMs: 900_000 });
@@ -212,10 +218,30 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
       },
       { timeoutMs: 300_000, intervalMs: 3000, what: "test's counter to go on from ha2" },
     );
-    const boot = (line: string) => field(line, "boot");
     await labRun("ha1", "systemctl start heartbeat");
-    await waitFor(async () => (await domainsOn("ha1")).includes("test") || undefined, { timeoutMs: 600_000, intervalMs: 5000, what: "test back on ha1" });
-    expect([boot(after), await domainsOn("ha1")]).toEqual([boot(before), ["test"]]);
+    await waitFor(async () => ((await holding("ha1")) === "none" && (await holding("ha2")) === "all") || undefined, {
+      timeoutMs: 300_000,
+      intervalMs: 5000,
+      what: "ha1's Heartbeat to join, holding nothing, while ha2 holds both groups",
+    });
+    const boot = (line: string) => field(line, "boot");
+    expect([boot(after), await domainsOn("ha1"), (await domainsOn("ha2")).sort()]).toEqual([boot(before), [], ["test", "web"]]);
+  });
+
+  it("refresh shows it away from home, preview warns and shows runOn, and up brings it home by handing the group back through Heartbeat", async () => {
+    await stack.refresh();
+    const preview = await stack.preview();
+    const up = await stack.up();
+    const vms = (await stack.outputs()).vms as Record<string, { runsOn: string }>;
+    expect([
+      preview.steps.map((s) => [s.op, s.urn.split("::").pop(), s.changedInputs]),
+      /warning: .*test runs on ha2 \(as last read\), away from its home ha1.*hb_standby foreign on ha2/s.test(preview.stdout),
+      changesOnly(up.changes),
+      await domainsOn("ha1"),
+      await domainsOn("ha2"),
+      [await holding("ha1"), await holding("ha2")],
+      vms.test!.runsOn,
+    ]).toEqual([[["update", "cluster-test", ["runOn"]]], true, { update: 1 }, ["test"], ["web"], ["local", "local"], "ha1"]);
   });
 
   it("cutting only the public link never leaves a guest running on both nodes", async () => {

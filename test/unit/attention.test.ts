@@ -28,11 +28,11 @@ describe("DRBD states that need a person", () => {
 
 describe("a guest away from where the program places it", () => {
   it("is named with both hosts", () => {
-    expect(awayFromRunOn({ state: "running", runOn: "ha2" }, { name: "test", runOn: "ha1", state: "running" })).toMatch(/^test runs on ha2 .* places it on ha1/);
+    expect(awayFromRunOn({ state: "running", runOn: "ha2" }, { name: "test", runOn: "ha1", state: "running", placedBy: "none" })).toMatch(/^test runs on ha2 .* places it on ha1/);
   });
 
   it("says nothing when it runs where it should", () => {
-    expect(awayFromRunOn({ state: "running", runOn: "ha1" }, { name: "test", runOn: "ha1", state: "running" })).toBeUndefined();
+    expect(awayFromRunOn({ state: "running", runOn: "ha1" }, { name: "test", runOn: "ha1", state: "running", placedBy: "none" })).toBeUndefined();
   });
 });
 

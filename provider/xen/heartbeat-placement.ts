@@ -1,0 +1,84 @@
+/**
+ * Moving a guest home when Heartbeat placed it: after a failover with `auto_failback off`, the
+ * survivor holds the failed node's resource group, and only Heartbeat may give it back. Migrating
+ * the guest alone would leave Heartbeat believing the survivor runs it, so a later crash of the home
+ * node would start it nowhere. The group goes back with `hb_standby foreign` on the holder, whose
+ * resource script live-migrates every guest of the group home.
+ */
+import { literal, sh, type Shell } from "../shell";
+
+/** Debian's place for Heartbeat's standby command (heartbeat 3.0.x). */
+export const HB_STANDBY = "/usr/share/heartbeat/hb_standby";
+
+/** What Heartbeat says on one node: whether it runs, and which haresources lines it holds. */
+export interface HeartbeatHolding {
+  running: boolean;
+  /** `cl_status rscstatus`: local, foreign, all, none or transition; "" when Heartbeat is stopped. */
+  resources: string;
+}
+
+export function buildHoldingProbe(): Shell {
+  return literal(
+    [
+      "if cl_status hbstatus >/dev/null 2>&1; then",
+      `  printf 'heartbeat\\trunning\\n'; printf 'rscstatus\\t%s\\n' "$(cl_status rscstatus 2>/dev/null || true)"`,
+      "else",
+      `  printf 'heartbeat\\tstopped\\n'`,
+      "fi",
+    ].join("\n"),
+  );
+}
+
+export function parseHolding(text: string): HeartbeatHolding {
+  let running = false;
+  let resources = "";
+  for (const line of text.split("\n")) {
+    const [key, value = ""] = line.split("\t");
+    if (key === "heartbeat") running = value.trim() === "running";
+    if (key === "rscstatus") resources = value.trim();
+  }
+  return { running, resources: running ? resources : "" };
+}
+
+export function buildHandBackCommand(): Shell {
+  return sh`${HB_STANDBY} foreign`;
+}
+
+export type GroupMove =
+  /** Heartbeat does not hold the guest's group away from home: the guest moves like any other. */
+  | { kind: "direct" }
+  /** The source holds the target's group: give it back through Heartbeat. */
+  | { kind: "handBack" }
+  /** Heartbeat on the source is moving resources now: wait, then look again. */
+  | { kind: "wait" }
+  | { kind: "refused"; reason: string };
+
+/**
+ * How a guest of a Heartbeat group that runs on `source` reaches `target`, its home. The group of a
+ * guest is its home's, so on the source it is a foreign one.
+ */
+export function groupMove(name: string, source: { name: string; holding: HeartbeatHolding }, target: { name: string; holding: HeartbeatHolding }): GroupMove {
+  if (!source.holding.running) return { kind: "direct" };
+  const held = source.holding.resources;
+  if (held === "transition") return { kind: "wait" };
+  if (held !== "all" && held !== "foreign") return { kind: "direct" };
+  if (!target.holding.running) {
+    return {
+      kind: "refused",
+      reason:
+        `${name} stays on ${source.name}: Heartbeat there holds ${target.name}'s resource group since a failover, and Heartbeat does not run on ${target.name}, ` +
+        `so the group cannot be handed back, and moving the guest alone would leave it unprotected. ` +
+        `Start Heartbeat on ${target.name} (systemctl start heartbeat) and run up again, or set the VM's home to ${source.name} to keep it there.`,
+    };
+  }
+  return { kind: "handBack" };
+}
+
+/** The warning preview prints for a guest away from home whose placement Heartbeat owns. */
+export function handBackNotice(name: string, runsOn: string, home: string): string {
+  return (
+    `${name} runs on ${runsOn} (as last read), away from its home ${home}: a failover put it there and auto_failback is off, or it was moved by hand. ` +
+    `up gives ${home}'s Heartbeat group back (hb_standby foreign on ${runsOn}), which live-migrates every guest of that group home; a guest moved by hand is migrated back. ` +
+    `To keep it on ${runsOn}, set the VM's home to ${runsOn}.`
+  );
+}

@@ -1,0 +1,52 @@
+import { groupMove, handBackNotice, parseHolding } from "../../provider/xen/heartbeat-placement";
+import { awayFromRunOn } from "../../provider/xen/rules";
+
+const running = (resources: string) => ({ running: true, resources });
+const stopped = { running: false, resources: "" };
+
+describe("parseHolding", () => {
+  it("reads cl_status's answer while Heartbeat runs", () => {
+    expect(parseHolding("heartbeat\trunning\nrscstatus\tall\n")).toEqual({ running: true, resources: "all" });
+  });
+  it("reads a stopped Heartbeat as holding nothing", () => {
+    expect(parseHolding("heartbeat\tstopped\n")).toEqual({ running: false, resources: "" });
+  });
+});
+
+describe("groupMove: a guest of ha1's group that runs on ha2, going home to ha1", () => {
+  const move = (source: { running: boolean; resources: string }, target: { running: boolean; resources: string }) =>
+    groupMove("test", { name: "ha2", holding: source }, { name: "ha1", holding: target });
+
+  it.each(["all", "foreign"])("hands the group back when ha2 holds it (%s) and Heartbeat runs on ha1", (held) => {
+    expect(move(running(held), running("none"))).toEqual({ kind: "handBack" });
+  });
+  it.each(["local", "none"])("migrates the guest itself when ha2 holds only its own group or nothing (%s): it was moved by hand", (held) => {
+    expect(move(running(held), running("local"))).toEqual({ kind: "direct" });
+  });
+  it("migrates the guest itself when Heartbeat does not run on ha2", () => {
+    expect(move(stopped, running("all"))).toEqual({ kind: "direct" });
+  });
+  it("waits while Heartbeat on ha2 is moving resources", () => {
+    expect(move(running("transition"), running("none"))).toEqual({ kind: "wait" });
+  });
+  it("refuses when ha2 holds the group and Heartbeat does not run on ha1, naming both ways out", () => {
+    const m = move(running("all"), stopped);
+    expect(m.kind).toBe("refused");
+    expect(m.kind === "refused" && m.reason).toMatch(/test stays on ha2: .*Start Heartbeat on ha1 .*set the VM's home to ha2/);
+  });
+});
+
+describe("awayFromRunOn", () => {
+  const olds = { state: "running", runOn: "ha2" };
+  it("says that up gives the group back when Heartbeat places the guest", () => {
+    expect(awayFromRunOn(olds, { name: "test", runOn: "ha1", state: "running", placedBy: "heartbeat" })).toBe(handBackNotice("test", "ha2", "ha1"));
+    expect(handBackNotice("test", "ha2", "ha1")).toMatch(/hb_standby foreign on ha2/);
+  });
+  it("says that up migrates the guest when nothing else places it", () => {
+    expect(awayFromRunOn(olds, { name: "test", runOn: "ha1", state: "running", placedBy: "none" })).toMatch(/up moves it there \(a live migration/);
+  });
+  it("says nothing for a guest at home or stopped", () => {
+    expect(awayFromRunOn({ state: "running", runOn: "ha1" }, { name: "test", runOn: "ha1", state: "running", placedBy: "heartbeat" })).toBeUndefined();
+    expect(awayFromRunOn(olds, { name: "test", runOn: "ha1", state: "stopped", placedBy: "heartbeat" })).toBeUndefined();
+  });
+});
