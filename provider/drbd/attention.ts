@@ -1,4 +1,5 @@
 /** DRBD states that need a person, each with what to do about it (DRBD 8.4 commands). */
+import { resourceConfigPath } from "./render";
 import type { DrbdNodeStatus } from "./status";
 
 const SYNCING = new Set(["SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "WFBitMapS", "WFBitMapT", "WFSyncUUID", "StartingSyncS", "StartingSyncT"]);
@@ -23,4 +24,15 @@ export function drbdAttention(name: string, status: Readonly<Record<string, Drbd
     }
   }
   return notes;
+}
+
+/** Per node whose running options have left the file's: what `drbdadm adjust` would run, and that the next up runs it. */
+export function runtimeDriftAttention(name: string, runtimeDrift: Readonly<Record<string, readonly string[]>> | undefined): string[] {
+  return Object.entries(runtimeDrift ?? {})
+    .filter(([, changes]) => changes.length > 0)
+    .map(
+      ([node, changes]) =>
+        `DRBD ${name}: on ${node} the running options differ from ${resourceConfigPath(name)} (drbdadm adjust would run: ${changes.join("; ")}); ` +
+        `the next up runs drbdadm adjust ${name} there to put the file's options back. Change the program's options instead if the running values should stay.`,
+    );
 }

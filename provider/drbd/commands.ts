@@ -7,7 +7,7 @@ import { CONFIG_DIR, resourceConfigPath } from "./render";
 import { minorOf, type DrbdNodeInputs, type DrbdResourceInputs } from "./schema";
 
 /** Marker lines between the sections of the status probe's output. */
-export const PROBE_SECTIONS = ["proc", "status", "kernel", "config"] as const;
+export const PROBE_SECTIONS = ["proc", "status", "kernel", "adjust", "config"] as const;
 export type ProbeSection = (typeof PROBE_SECTIONS)[number];
 export const probeMarker = (section: ProbeSection): string => `--8<-- ${section}`;
 const marker = (section: ProbeSection): Shell => sh`echo ${probeMarker(section)}`;
@@ -185,7 +185,8 @@ export function buildDownCommand(name: string): Shell {
  * One round trip with everything `read` needs on a node: its name (must match the `on` section),
  * the DRBD module version, /proc/drbd, `drbdsetup status` (the kernel's view, whatever the
  * installed files say) with its exit code, the last kernel line
- * saying whether the resource's last handshake ended in an unresolved split brain, and the
+ * saying whether the resource's last handshake ended in an unresolved split brain, what `drbdadm
+ * adjust` would change (its dry run, only where the resource file is installed), and the
  * installed resource file. Sections start with `probeMarker(...)` lines; see `parseStatusProbe`.
  */
 export function buildStatusProbeScript(name: string, device: string): Shell {
@@ -203,6 +204,9 @@ export function buildStatusProbeScript(name: string, device: string): Shell {
     literal(`printf 'exit\\t%s\\n' "$rc"`),
     marker("kernel"),
     sh`dmesg 2>/dev/null | grep -F -e ${`block drbd${minor}: Split-Brain`} -e ${`drbd ${name}: Handshake successful`} | tail -n 1 || true`,
+    marker("adjust"),
+    // The dry run's commands come on stdout; drbdadm's warnings (dopd's permission check, other resources' files) on stderr.
+    sh`if [ -e ${resourceConfigPath(name)} ]; then drbdadm -d adjust ${name} 2>/dev/null || true; fi`,
     marker("config"),
     sh`cat ${resourceConfigPath(name)} 2>/dev/null || true`,
   ]);

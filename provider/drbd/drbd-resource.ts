@@ -25,8 +25,20 @@ import {
 } from "./commands";
 import { backingSizes, checkPreconditions, connectNodes, installConfig, probeMetadata, probeNode, probeVolumeContent, validateConfig, type DrbdNode } from "./node-ops";
 import { renderResource, resourceConfigPath } from "./render";
-import { drbdAttention } from "./attention";
-import { adoptionRefusal, deleteRefusal, drbdResourceRules, existingParts, planInitialSync, planMetadata, planUpdate, validateDrbdChange } from "./rules";
+import { drbdAttention, runtimeDriftAttention } from "./attention";
+import {
+  adoptionRefusal,
+  deleteRefusal,
+  drbdResourceRules,
+  existingParts,
+  observedDriftRules,
+  planInitialSync,
+  planMetadata,
+  planRepair,
+  planUpdate,
+  runtimeDriftOf,
+  validateDrbdChange,
+} from "./rules";
 import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
 import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
 
@@ -45,13 +57,19 @@ export class DrbdResource extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<Record<string, DrbdNodeStatus>>;
   /** Whether the resource existed before this resource took it over. */
   declare readonly adopted: pulumi.Output<boolean>;
+  /**
+   * Per node hostname, as the last refresh found them: the option changes `drbdadm adjust` would make
+   * because the running options differ from the file (someone ran drbdsetup by hand). Only nodes with
+   * such changes; undefined when there are none. The next up runs `drbdadm adjust` on those nodes.
+   */
+  declare readonly runtimeDrift: pulumi.Output<Record<string, string[]> | undefined>;
   declare readonly observedHostKeys: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: DrbdResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       providerFor("DrbdResource"),
       name,
-      { ...args, nodes: secretInput(args.nodes), status: undefined, adopted: undefined, observedHostKeys: undefined, driftedNodes: undefined },
+      { ...args, nodes: secretInput(args.nodes), status: undefined, adopted: undefined, observedHostKeys: undefined, driftedNodes: undefined, runtimeDrift: undefined },
       { ...opts, additionalSecretOutputs: ["nodes"] },
       "xenha",
       "DrbdResource",
@@ -62,11 +80,7 @@ export class DrbdResource extends pulumi.dynamic.Resource {
 const spec = {
   typeName: "DrbdResource",
   schema: drbdResourceSchema,
-  rules: {
-    ...drbdResourceRules,
-    // A file edited behind our back is rewritten on the next up.
-    driftedNodes: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
-  },
+  rules: { ...drbdResourceRules, ...observedDriftRules },
   validateChange: validateDrbdChange,
   dataLostOnReplace: (olds: DrbdResourceInputs) =>
     `DRBD resource ${olds.name} on both nodes (taken down${olds.wipeMetadataOnDelete ? ", its meta-data wiped" : ""}; the replacement starts with a new initial sync over the data)`,
@@ -84,6 +98,10 @@ async function statuses(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<Recor
   return Object.fromEntries(nodes.map((n, i) => [n.spec.hostname, probes[i]!]));
 }
 
+/**
+ * `runtimeDrift` is recorded by `read` alone: create and update leave the running options as the
+ * files say (update ran `drbdadm adjust` where they differed), so they clear it.
+ */
 function outputs(r: DrbdResourceInputs, nodes: DrbdNode[], probes: Record<string, NodeProbe>): Props {
   const expected = renderResource(r);
   return {
@@ -91,7 +109,13 @@ function outputs(r: DrbdResourceInputs, nodes: DrbdNode[], probes: Record<string
     status: Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status])),
     observedHostKeys: Object.fromEntries(nodes.map((n) => [n.spec.hostname, n.host.hostKey])),
     driftedNodes: Object.entries(probes).filter(([, p]) => p.installedConfig !== expected).map(([h]) => h),
+    runtimeDrift: undefined,
   };
+}
+
+function runtimeDriftIn(props: Props): Record<string, string[]> | undefined {
+  const value = props.runtimeDrift;
+  return value !== null && typeof value === "object" ? (value as Record<string, string[]>) : undefined;
 }
 
 function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
@@ -172,9 +196,10 @@ async function waitForSync(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<vo
 
 export const drbdResourceLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
-  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["driftedNodes"]),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["driftedNodes", "runtimeDrift"]),
   async diff(_id, olds, news) {
     await warnAll(drbdAttention(String(olds.name), (olds.status ?? {}) as Record<string, DrbdNodeStatus>));
+    await warnAll(runtimeDriftAttention(String(olds.name), runtimeDriftIn(olds)));
     return diffWith(spec, olds, news);
   },
 
@@ -200,7 +225,9 @@ export const drbdResourceLifecycle: Lifecycle = {
     const probes = await statuses(r, nodes);
     if (Object.values(probes).every((p) => !p.up && p.installedConfig === undefined)) return {};
     await warnAll(drbdAttention(r.name, Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status]))));
-    return { id, props: { ...props, ...outputs(r, nodes, probes) } };
+    const runtimeDrift = runtimeDriftOf(Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.runtimeDrift])));
+    await warnAll(runtimeDriftAttention(r.name, runtimeDrift));
+    return { id, props: { ...props, ...outputs(r, nodes, probes), runtimeDrift } };
   },
 
   async update(_id, olds, news) {
@@ -208,17 +235,21 @@ export const drbdResourceLifecycle: Lifecycle = {
     const r = drbdResourceSchema.parse(news);
     const nodes = await connectNodes(r, recordedKeys(olds));
     const plan = planUpdate(before, r);
-    const drifted = ((olds.driftedNodes as string[] | undefined) ?? []).length > 0;
+    const repair = planRepair(plan, r.nodes.map((n) => n.hostname), olds);
     const probes = await statuses(r, nodes);
     // Nodes of a cluster made before these settings existed get them with any update.
     for (const n of nodes) await n.host.exec(buildNodeSettingsScript());
     if (Object.values(probes).some((p) => !p.up)) {
       // A create that was cut short, or a node that was taken down by hand: finish bringing it up.
       await bringUp(r, nodes);
-    } else if (plan.adjust || drifted) {
-      for (const n of nodes) await validateConfig(r, n);
-      for (const n of nodes) await installConfig(r, n);
-      for (const n of nodes) await n.host.exec(buildAdjustCommand(r.name));
+      // Only where it was up already: `up` read the installed file on the others.
+      for (const n of nodes) if (probes[n.spec.hostname]!.up && repair.adjustOn.includes(n.spec.hostname)) await n.host.exec(buildAdjustCommand(r.name));
+    } else {
+      if (repair.installFiles) {
+        for (const n of nodes) await validateConfig(r, n);
+        for (const n of nodes) await installConfig(r, n);
+      }
+      for (const n of nodes) if (repair.adjustOn.includes(n.spec.hostname)) await n.host.exec(buildAdjustCommand(r.name));
     }
     if (plan.resize) {
       const sizes = await Promise.all(nodes.map(backingSizes));

@@ -79,21 +79,30 @@ export function renderResource(r: DrbdResourceInputs): string {
     `max-epoch-size ${r.maxEpochSize};`,
   ];
   const hosts = r.nodes.map(hostSection);
+  const fencing = r.fencing === undefined ? [] : [`fencing ${r.fencing};`];
+  // The schema keeps quotes, backslashes, semicolons and line breaks out of handler commands.
+  const handlerLines = [
+    ...(r.handlers?.fencePeer === undefined ? [] : [`fence-peer "${r.handlers.fencePeer}";`]),
+    ...(r.handlers?.afterResyncTarget === undefined ? [] : [`after-resync-target "${r.handlers.afterResyncTarget}";`]),
+  ];
+  const handlers = handlerLines.length === 0 ? [] : [section("handlers", handlerLines)];
   // 8.3 has protocol at resource level, a flag for two primaries and the rate in `syncer`; 8.4
   // moved them into `net` and `disk` (its drbdadm still reads the 8.3 form, rewriting it).
   const body: Line[] =
     r.drbdVersion === "8.3"
       ? [
           `protocol ${r.protocol};`,
+          ...handlers,
           startup,
-          section("disk", [`on-io-error ${r.onIoError};`]),
+          section("disk", [`on-io-error ${r.onIoError};`, ...fencing]),
           section("net", [...(r.allowTwoPrimaries ? ["allow-two-primaries;"] : []), ...netTuning]),
           section("syncer", [`rate ${rate};`]),
           ...hosts,
         ]
       : [
+          ...handlers,
           startup,
-          section("disk", [`on-io-error ${r.onIoError};`, `resync-rate ${rate};`]),
+          section("disk", [`on-io-error ${r.onIoError};`, ...fencing, `resync-rate ${rate};`]),
           section("net", [`protocol ${r.protocol};`, `allow-two-primaries ${r.allowTwoPrimaries ? "yes" : "no"};`, ...netTuning]),
           ...hosts,
         ];

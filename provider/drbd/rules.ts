@@ -6,6 +6,7 @@ import { changed, nested, type Classifier, type DiffRules } from "../diff";
 import type { InputFailure } from "../errors";
 import { isUnknown } from "../inputs";
 import { connectionRule } from "../lifecycle";
+import { holdsDrift } from "../refreshed-inputs";
 import { formatBytes, parseSize } from "../lvm/size";
 import { globalSettingsOf, renderGlobalCommon, renderResource } from "./render";
 import { parseRateKiB, syncRoles, type DrbdResourceInputs } from "./schema";
@@ -83,6 +84,8 @@ export const drbdResourceRules: DiffRules = {
   maxBuffers: "update",
   maxEpochSize: "update",
   resyncRate: rateRule,
+  fencing: "update",
+  handlers: "update",
   usageCount: "update",
   size: sizeRule,
   initialSyncSource: "update",
@@ -93,6 +96,22 @@ export const drbdResourceRules: DiffRules = {
   deleteAdopted: "update",
   allowDestructiveReplace: "update",
 };
+
+/**
+ * What a refresh found on the nodes that differs from the inputs, shown as properties so the
+ * preview marks them, and put right by the next up: files edited by hand (`driftedNodes`, rewritten)
+ * and options changed in the running kernel (`runtimeDrift`, set back with `drbdadm adjust`).
+ */
+export const observedDriftRules: DiffRules = {
+  driftedNodes: (before) => (holdsDrift(before) ? "update" : undefined),
+  runtimeDrift: (before) => (holdsDrift(before) ? "update" : undefined),
+};
+
+/** Per hostname, the option changes `drbdadm adjust` would make: only nodes that have any, undefined when none. */
+export function runtimeDriftOf(changes: Readonly<Record<string, readonly string[] | undefined>>): Record<string, string[]> | undefined {
+  const drifted = Object.entries(changes).filter(([, lines]) => lines !== undefined && lines.length > 0);
+  return drifted.length === 0 ? undefined : Object.fromEntries(drifted.map(([h, lines]) => [h, [...lines!]]));
+}
 
 /**
  * What of the resource already exists on the nodes before this resource made anything: up in the
@@ -159,6 +178,30 @@ export function planUpdate(olds: DrbdResourceInputs, news: DrbdResourceInputs): 
   const after = news.size === undefined ? undefined : parseSize(news.size);
   const resize = before !== undefined && after !== undefined && after > before;
   return { rewriteResource, rewriteGlobal, adjust: rewriteResource || rewriteGlobal, resize };
+}
+
+/** Drift a refresh recorded in the state (`driftedNodes`, `runtimeDrift`), as an update reads it from its old properties. */
+export interface RecordedDrift {
+  driftedNodes?: unknown;
+  runtimeDrift?: unknown;
+}
+
+/** How an update brings the nodes back to the inputs. */
+export interface RepairPlan {
+  /** Check and install the files on both nodes. */
+  installFiles: boolean;
+  /** Hostnames to run `drbdadm adjust` on (where the resource is up). */
+  adjustOn: string[];
+}
+
+/**
+ * A changed or hand-edited file is installed and adjusted on both nodes; with the files as they
+ * should be, only the nodes whose running options had left them are adjusted.
+ */
+export function planRepair(plan: UpdatePlan, hostnames: readonly string[], recorded: RecordedDrift): RepairPlan {
+  if (plan.adjust || holdsDrift(recorded.driftedNodes)) return { installFiles: true, adjustOn: [...hostnames] };
+  const runtime = recorded.runtimeDrift !== null && typeof recorded.runtimeDrift === "object" ? (recorded.runtimeDrift as Record<string, unknown>) : {};
+  return { installFiles: false, adjustOn: hostnames.filter((h) => holdsDrift(runtime[h])) };
 }
 
 export type MetadataPlan = { createOn: string[] } | { refused: string };

@@ -9,6 +9,7 @@ import { blockDevice, size } from "../lvm/schema";
 import { formatBytes } from "../lvm/size";
 import { connectionSchema } from "../ssh/connection";
 import { hostName, ipAddress } from "../values";
+import { fencingPolicies, fencingProblem, handlersSchema } from "./fencing";
 
 /**
  * Words drbdadm 8.4's scanner reads as keywords, so `resource WORD {` would not parse; `all` means
@@ -188,6 +189,13 @@ export const drbdResourceSchema = z
     maxEpochSize: z.number().int().min(1).max(20000).default(2048),
     /** Background resync bandwidth: KiB/s, or with K, M or G (the seed's syncer rate). Default "90M". */
     resyncRate: resyncRate.default("90M"),
+    /**
+     * Resource-level fencing (`disk { fencing … }`): "resource-only" outdates the peer's disk through
+     * `handlers.fencePeer` (Heartbeat's dopd) when a Primary loses the link. Optional; unset writes none (DRBD's dont-care).
+     */
+    fencing: z.enum(fencingPolicies).optional(),
+    /** Commands DRBD runs on events (`handlers { … }`): `fencePeer`, `afterResyncTarget`. Optional. */
+    handlers: handlersSchema.optional(),
     /** DRBD's online usage counter (global section): "yes", "no" or "ask". Default "yes". */
     usageCount: z.enum(["yes", "no", "ask"]).default("yes"),
     /**
@@ -229,6 +237,8 @@ export const drbdResourceSchema = z
     if (r.drbdVersion === "8.3" && (r.afterSb0pri === "discard-local" || r.afterSb0pri === "discard-remote")) {
       ctx.addIssue({ code: "custom", path: ["afterSb0pri"], message: `${r.afterSb0pri} needs DRBD 8.4` });
     }
+    const fencing = fencingProblem(r);
+    if (fencing) ctx.addIssue({ code: "custom", ...fencing });
     for (const [field, seconds] of [["connectInt", r.connectInt], ["pingInt", r.pingInt]] as const) {
       if (r.timeout >= seconds * 10) {
         ctx.addIssue({ code: "custom", path: ["timeout"], message: `is ${r.timeout / 10} s, which must be shorter than ${field} (${seconds} s)` });

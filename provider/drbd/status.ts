@@ -3,6 +3,7 @@
  * `drbdadm role/cstate/dstate`, `drbdmeta get-gi`, the init script's status lines, and `drbdadm
  * dump`'s verdict on a candidate configuration.
  */
+import { parseAdjustDryRun } from "./adjust-dry-run";
 import { probeMarker, PROBE_SECTIONS, type ProbeSection } from "./commands";
 
 export const ROLES = ["Primary", "Secondary", "Unknown"] as const;
@@ -202,6 +203,8 @@ export interface NodeProbe {
   minorTaken: boolean;
   /** The installed /etc/drbd.d/NAME.res, when there is one. */
   installedConfig?: string;
+  /** The option changes `drbdadm adjust` would make to the running resource (see `parseAdjustDryRun`), when there are any. */
+  runtimeDrift?: string[];
 }
 
 /**
@@ -224,6 +227,7 @@ export function parseStatusProbe(output: string, resource: { name: string; minor
     base = status;
   }
   const splitBrain = base.connection === "StandAlone" && sections.kernel.includes("Split-Brain detected but unresolved");
+  const runtimeDrift = parseAdjustDryRun(sections.adjust);
   return {
     nodename: head.nodename ?? "",
     moduleVersion: head.module ?? "",
@@ -231,11 +235,12 @@ export function parseStatusProbe(output: string, resource: { name: string; minor
     up,
     minorTaken: proc !== undefined && proc.connection !== "Unconfigured" && !up,
     ...(sections.config !== "" ? { installedConfig: sections.config } : {}),
+    ...(runtimeDrift.length > 0 ? { runtimeDrift } : {}),
   };
 }
 
 function splitProbe(output: string): Record<"head" | ProbeSection, string> {
-  const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", kernel: "", config: "" };
+  const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", kernel: "", adjust: "", config: "" };
   let current: "head" | ProbeSection = "head";
   for (const line of output.split(/(?<=\n)/)) {
     const section = PROBE_SECTIONS.find((s) => line === `${probeMarker(s)}\n`);

@@ -322,6 +322,57 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
     expect([outputs.state, outputs.runOn, outputs.domid, outputs.drbdRoles]).toEqual(["running", desired.pvh.runOn, domid, onNodes]);
   });
 
+  it("a split brain is loud: refresh and preview warn with the recovery steps, and the resource's status says StandAlone", async () => {
+    const g = GUESTS.pvh;
+    const home = desired.pvh.runOn;
+    const peer = other(home);
+    const cstates = () => Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm cstate ${g.resource}`).then((s) => s.trim())));
+    await Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm disconnect ${g.resource}`)));
+    // Both sides write while apart: the peer promoted by hand, the guest at home through its counter.
+    await labRun(peer, `drbdadm primary ${g.resource} && dd if=/dev/urandom of=${g.device} bs=4k seek=4096 count=1 oflag=direct status=none && drbdadm secondary ${g.resource}`);
+    const seen = (await counterOn(home, g.device))?.counter ?? 0;
+    await waitFor(async () => ((await counterOn(home, g.device))?.counter ?? 0) > seen || undefined, { timeoutMs: 120_000, intervalMs: 2000, what: `${g.name} to write at home` });
+    await Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm connect ${g.resource}`)));
+    await waitFor(async () => (await cstates()).every((c) => c === "StandAlone") || undefined, { timeoutMs: 60_000, intervalMs: 2000, what: "both sides to drop the connection" });
+    const refresh = await stack.refresh();
+    const preview = await stack.preview();
+    const resources = ((await stack.exportState()).deployment as { resources?: { urn: string; outputs?: Record<string, unknown> }[] }).resources ?? [];
+    const status = resources.find((r) => r.urn.endsWith(`DrbdResource::${g.resource}`))?.outputs?.status as Record<string, { connection: string; splitBrain?: boolean }>;
+    const advice = new RegExp(`warning: .*DRBD ${g.resource}: split brain seen on .*drbdadm connect --discard-my-data ${g.resource}`, "s");
+
+    // The recovery the warning names: the peer's changes are discarded, the guest's data stays.
+    await labRun(peer, `drbdadm secondary ${g.resource}; drbdadm connect --discard-my-data ${g.resource}`);
+    await labRun(home, `drbdadm connect ${g.resource}`);
+    await waitFor(async () => (await labRun("ha1", `drbdadm dstate ${g.resource}`)).trim() === "UpToDate/UpToDate" || undefined, { timeoutMs: 180_000, intervalMs: 3000, what: "the resync after the recovery" });
+    const after = await stack.refresh();
+    expect([
+      advice.test(refresh.stdout),
+      advice.test(preview.stdout),
+      Object.values(status).map((s) => [s.connection, s.splitBrain === true]),
+      /split brain/.test(after.stdout),
+      await cstates(),
+    ]).toEqual([true, true, [["StandAlone", true], ["StandAlone", true]], false, ["Connected", "Connected"]]);
+  });
+
+  it("a DRBD option changed with drbdsetup shows in preview --diff as runtimeDrift, and the next up puts the file's value back", async () => {
+    const g = GUESTS.pv;
+    const minor = g.device.replace("/dev/drbd", "");
+    const resyncRate = (n: LabNodeName) => labRun(n, `drbdsetup show ${g.resource} | sed -n 's/^[[:space:]]*resync-rate[[:space:]]*\\([0-9]*k\\).*/\\1/p'`).then((s) => s.trim());
+    const before = await resyncRate("ha2");
+    await labRun("ha2", `drbdsetup disk-options ${minor} --resync-rate=20M`);
+    const changed = await resyncRate("ha2");
+    const refresh = await stack.refresh();
+    const preview = await stack.preview();
+    const up = await stack.up();
+    expect([
+      changed,
+      /warning: .*running options differ/s.test(refresh.stdout),
+      preview.steps.map((s) => [s.op, s.urn.split("::").pop(), s.changedInputs]),
+      changesOnly(up.changes),
+      await resyncRate("ha2"),
+    ]).toEqual(["20480k", true, [["update", g.resource, ["runtimeDrift"]]], { update: 1 }, before]);
+  });
+
   it("a change of host is an update, never a replace", async () => {
     desired.pvh.runOn = "ha2";
     const preview = await stack.preview();

@@ -1,0 +1,52 @@
+/**
+ * Resource-level fencing (DRBD's `disk { fencing …; }` and the `handlers` it calls), as Heartbeat's
+ * dopd uses it: a node that loses the replication link outdates its peer's disk through
+ * Heartbeat's own links before it may go on writing, so an outdated copy is never promoted.
+ */
+import { z } from "zod";
+import { checkedString } from "../values";
+
+export const fencingPolicies = ["dont-care", "resource-only", "resource-and-stonith"] as const;
+export type FencingPolicy = (typeof fencingPolicies)[number];
+
+/**
+ * Heartbeat's dopd client as Debian bookworm's heartbeat package installs it; older Heartbeat
+ * packages (and the DRBD 8.3/8.4 user guides) have it in /usr/lib/heartbeat.
+ */
+export const DOPD_FENCE_PEER = "/usr/libexec/heartbeat/drbd-peer-outdater -t 5";
+
+/** drbdadm reads at most 255 characters between double quotes. */
+const MAX_HANDLER_LENGTH = 255;
+
+/**
+ * A handler goes into drbd.conf as one double-quoted string: a quote or a backslash would end or
+ * escape it, and a semicolon or line break would start another statement.
+ */
+export function handlerCommandProblem(command: string): string | undefined {
+  if (command.trim() === "") return "must be a command, not empty";
+  if (/["\\;\r\n]/.test(command)) return "must not contain a double quote, backslash, semicolon or line break (drbd.conf holds it as one quoted string)";
+  if (command.length > MAX_HANDLER_LENGTH) return `must be at most ${MAX_HANDLER_LENGTH} characters (drbdadm's limit for a quoted string)`;
+  return undefined;
+}
+
+export const handlerCommand = checkedString(handlerCommandProblem);
+
+export const handlersSchema = z.object({
+  /** Run when this node must fence its peer (with `fencing` set): with Heartbeat, `DOPD_FENCE_PEER`. Optional. */
+  fencePeer: handlerCommand.optional(),
+  /** Run on the node whose disk a resync has just made consistent again. Optional. */
+  afterResyncTarget: handlerCommand.optional(),
+});
+export type DrbdHandlers = z.output<typeof handlersSchema>;
+
+/** Why the fencing inputs cannot be used together, with the input to change, or undefined. */
+export function fencingProblem(r: { fencing?: FencingPolicy; handlers?: DrbdHandlers }): { path: (string | number)[]; message: string } | undefined {
+  // dont-care never calls the handler.
+  if (r.fencing === undefined || r.fencing === "dont-care" || r.handlers?.fencePeer !== undefined) return undefined;
+  return {
+    path: ["handlers", "fencePeer"],
+    message:
+      `must be set when fencing is "${r.fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
+      `With Heartbeat's dopd that is "${DOPD_FENCE_PEER}" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages)`,
+  };
+}

@@ -1,0 +1,116 @@
+import { diffInputs } from "../../provider/diff";
+import { parseInputs, UNKNOWN } from "../../provider/inputs";
+import { DOPD_FENCE_PEER } from "../../provider/drbd/fencing";
+import { renderResource } from "../../provider/drbd/render";
+import { drbdResourceRules, planUpdate } from "../../provider/drbd/rules";
+import { drbdResourceSchema, type DrbdResourceInput } from "../../provider/drbd/schema";
+import { seedTestDisk } from "./fixtures/drbd/seed-inputs";
+
+const parse = (input: DrbdResourceInput) => drbdResourceSchema.parse(input);
+const dopd: DrbdResourceInput = { ...seedTestDisk, fencing: "resource-only", handlers: { fencePeer: DOPD_FENCE_PEER } };
+
+function failuresOf(input: unknown): string[] {
+  const parsed = parseInputs(drbdResourceSchema, input);
+  return parsed.ok ? [] : parsed.failures.map((f) => `${f.property}: ${f.reason}`);
+}
+
+/** The lines of one section of the rendered resource, without indentation. */
+function sectionOf(text: string, head: string): string[] {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.trim() === `${head} {`);
+  if (start < 0) return [];
+  const end = lines.findIndex((l, i) => i > start && l === lines[start]!.replace(/\S.*$/, "}"));
+  return lines.slice(start + 1, end).map((l) => l.trim());
+}
+
+describe("fencing in the resource file", () => {
+  it("is left out when unset, so existing files stay byte for byte the same", () => {
+    expect(renderResource(parse({ ...seedTestDisk, handlers: {} }))).toBe(renderResource(parse(seedTestDisk)));
+  });
+
+  it("goes into the disk section in DRBD 8.4", () => {
+    expect(sectionOf(renderResource(parse(dopd)), "disk")).toEqual(["on-io-error detach;", "fencing resource-only;", "resync-rate 90M;"]);
+  });
+
+  it("goes into the disk section in DRBD 8.3", () => {
+    expect(sectionOf(renderResource(parse({ ...dopd, drbdVersion: "8.3" })), "disk")).toEqual(["on-io-error detach;", "fencing resource-only;"]);
+  });
+
+  it("writes the handlers as quoted commands in a handlers section", () => {
+    const text = renderResource(parse({ ...dopd, handlers: { fencePeer: DOPD_FENCE_PEER, afterResyncTarget: "/usr/lib/drbd/unsnapshot-resync-target-lvm.sh" } }));
+    expect(text).toContain(
+      '\thandlers {\n\t\tfence-peer "/usr/libexec/heartbeat/drbd-peer-outdater -t 5";\n\t\tafter-resync-target "/usr/lib/drbd/unsnapshot-resync-target-lvm.sh";\n\t}\n\tstartup {\n',
+    );
+  });
+
+  it("writes no handlers section without handlers", () => {
+    expect(renderResource(parse({ ...seedTestDisk, fencing: "dont-care" }))).not.toContain("handlers");
+  });
+});
+
+describe("fencing inputs", () => {
+  it("accepts dopd's resource-only fencing with its handler", () => {
+    expect(failuresOf(dopd)).toEqual([]);
+  });
+
+  it.each(["resource-only", "resource-and-stonith"] as const)("refuses %s fencing without a fence-peer handler, naming dopd's client", (fencing) => {
+    expect(failuresOf({ ...seedTestDisk, fencing })).toEqual([
+      `handlers.fencePeer: must be set when fencing is "${fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
+        `With Heartbeat's dopd that is "/usr/libexec/heartbeat/drbd-peer-outdater -t 5" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages)`,
+    ]);
+  });
+
+  it("accepts dont-care without a handler: DRBD never calls it then", () => {
+    expect(failuresOf({ ...seedTestDisk, fencing: "dont-care" })).toEqual([]);
+  });
+
+  it("accepts a fence-peer handler still unknown during preview", () => {
+    expect(parseInputs(drbdResourceSchema, { ...seedTestDisk, fencing: "resource-only", handlers: { fencePeer: UNKNOWN } }).ok).toBe(true);
+  });
+
+  it("refuses a policy DRBD does not know", () => {
+    expect(failuresOf({ ...seedTestDisk, fencing: "stonith" })).toEqual([expect.stringMatching(/^fencing: /)]);
+  });
+
+  it.each([
+    ["fencePeer", 'drbd-peer-outdater -t "5"'],
+    ["fencePeer", "drbd-peer-outdater -t 5; reboot"],
+    ["afterResyncTarget", "echo done\nreboot"],
+    ["afterResyncTarget", "echo done\\"],
+  ])("refuses %s %j, which would break out of its quoted string", (field, command) => {
+    expect(failuresOf({ ...dopd, handlers: { fencePeer: DOPD_FENCE_PEER, [field]: command } })).toEqual([
+      `handlers.${field}: must not contain a double quote, backslash, semicolon or line break (drbd.conf holds it as one quoted string)`,
+    ]);
+  });
+
+  it("refuses an empty handler", () => {
+    expect(failuresOf({ ...dopd, handlers: { fencePeer: " " } })).toEqual(["handlers.fencePeer: must be a command, not empty"]);
+  });
+
+  it("refuses a handler longer than drbdadm reads", () => {
+    expect(failuresOf({ ...dopd, handlers: { fencePeer: `/usr/bin/${"x".repeat(250)}` } })).toEqual([
+      "handlers.fencePeer: must be at most 255 characters (drbdadm's limit for a quoted string)",
+    ]);
+  });
+
+  it("refuses a misspelt handler name", () => {
+    expect(failuresOf({ ...dopd, handlers: { fencePeer: DOPD_FENCE_PEER, fencepeer: "x" } })).toEqual([expect.stringMatching(/^handlers\.fencepeer: /)]);
+  });
+});
+
+describe("changing fencing", () => {
+  const before = parse(seedTestDisk);
+
+  it("turning fencing on is an update", () => {
+    expect(diffInputs(before, parse(dopd), drbdResourceRules)).toEqual({ changes: true, replaces: [], updates: ["fencing", "handlers"] });
+  });
+
+  it("another handler command is an update", () => {
+    const after = parse({ ...dopd, handlers: { fencePeer: "/usr/lib/heartbeat/drbd-peer-outdater -t 5" } });
+    expect(diffInputs(parse(dopd), after, drbdResourceRules)).toEqual({ changes: true, replaces: [], updates: ["handlers"] });
+  });
+
+  it("is applied by rewriting the resource file and running adjust", () => {
+    expect(planUpdate(before, parse(dopd))).toMatchObject({ rewriteResource: true, adjust: true });
+  });
+});
