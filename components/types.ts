@@ -138,7 +138,10 @@ export interface TwoNodeXenHaArgs {
   ntpServers?: string[];
   /** DRBD options for every resource (protocol, timeouts, resync rate…); defaults are the seed's. */
   drbd?: Partial<Omit<DrbdResourceArgs, "name" | "nodes" | "initialSyncSource" | "skipInitialSync">>;
-  /** Heartbeat: the shared secret (a secret) and the seed's timers. */
+  /**
+   * Heartbeat: the shared secret (a secret), the seed's timers, and fencing: `stonith` (each node's
+   * power device, for its peer to reset it; a secret as a whole) and `dopd` (DRBD's peer outdater).
+   */
   heartbeat: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
   /** The guests. */
   vms: ClusterVmArgs[];

@@ -6,8 +6,9 @@
 import { z } from "zod";
 import { drbdResourceSchema, MAX_MINOR, META_BYTES_PER_INDEX, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
 import type { InputFailure } from "../provider/errors";
-import { authKey, heartbeatClusterSchema } from "../provider/heartbeat/schema";
-import { isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
+import { stonithNodeProblems } from "../provider/heartbeat/fencing";
+import { authKey, heartbeatClusterSchema, stonithSchema } from "../provider/heartbeat/schema";
+import { formatPath, isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
 import { blockDevice, logicalVolumeName, lvmName } from "../provider/lvm/schema";
 import { formatBytes } from "../provider/lvm/size";
 import { prefixLength } from "../provider/network/schema";
@@ -128,6 +129,7 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
   const names = nodes.map((n) => n?.name);
   if (isKnown(names[0]) && names[0] === names[1]) fail("nodes[1].name", "the two nodes need different names");
   if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
+  failures.push(...stonithFailures(args));
   // A meta volume size not known yet is checked against the slots by DrbdResource, once known.
   const metaBytes = args.metaVolumeSize === undefined ? parseSize("1G") : isKnown(args.metaVolumeSize) ? parseSize(args.metaVolumeSize) : undefined;
   const slots = new Map<number, string>();
@@ -158,6 +160,15 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
 }
 
 const isKnown = (v: unknown): v is string | number => (typeof v === "string" || typeof v === "number") && !isUnknown(v);
+
+/** HeartbeatCluster's check that each STONITH device names the node it powers, by the component's host names. */
+function stonithFailures(args: TwoNodeXenHaArgs): InputFailure[] {
+  const hostnames = (Array.isArray(args.nodes) ? args.nodes : []).map((n) => n?.hostname);
+  const stonith = stonithSchema.safeParse(knownParts(args.heartbeat?.stonith));
+  const [a, b] = hostnames;
+  if (!stonith.success || !isKnown(a) || !isKnown(b)) return [];
+  return stonithNodeProblems(stonith.data, [String(a), String(b)]).map((p) => ({ property: formatPath(["heartbeat", "stonith", ...p.path]), reason: p.message }));
+}
 
 /** What XenToolsImage would refuse in a VM installed with xen-tools, named by the VM's own fields. */
 function xenToolsFailures(vm: ClusterVmArgs, at: string): InputFailure[] {

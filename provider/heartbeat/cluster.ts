@@ -32,7 +32,8 @@ export type HeartbeatClusterArgs = ArgsOf<HeartbeatClusterInputArgs>;
  * Heartbeat in v1 mode on both nodes, as the seed sets it up: the same authkeys (mode 0600, the
  * key a Pulumi secret), ha.cf and haresources on both, one resource group per node with its
  * resource script, one link per DomU in /etc/xen/auto/HA1 or HA2 deciding its home, the stock
- * xendomains kept from starting guests at boot, and Heartbeat running on both nodes.
+ * xendomains kept from starting guests at boot, and Heartbeat running on both nodes. Optionally
+ * fencing: STONITH devices (`stonith`, a secret; ha.cf is then 0600) and DRBD's dopd.
  *
  * Changes are rewritten on both nodes and reread by the running daemons (a new key is brought in
  * in steps so the nodes never disagree). Deleting stops Heartbeat on both nodes and removes its
@@ -52,8 +53,17 @@ export class HeartbeatCluster extends pulumi.dynamic.Resource {
     super(
       providerFor("HeartbeatCluster"),
       name,
-      { ...args, nodes: secretInput(args.nodes), authKey: pulumi.secret(args.authKey), groups: undefined, drift: undefined, authKeyIndex: undefined, observedHostKeys: undefined },
-      { ...opts, additionalSecretOutputs: ["nodes", "authKey"] },
+      {
+        ...args,
+        nodes: secretInput(args.nodes),
+        authKey: pulumi.secret(args.authKey),
+        stonith: secretInput(args.stonith),
+        groups: undefined,
+        drift: undefined,
+        authKeyIndex: undefined,
+        observedHostKeys: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["nodes", "authKey", "stonith"] },
       "xenha",
       "HeartbeatCluster",
     );

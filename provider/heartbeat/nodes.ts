@@ -62,13 +62,14 @@ function unchanged(file: HeartbeatFile, report: HeartbeatNodeReport | undefined)
 /**
  * Installs files Heartbeat reads at start (ha.cf, authkeys) beside the live ones, then moves them
  * in and has a running Heartbeat reread them. Contents travel over stdin: a secret never reaches
- * a command line.
+ * a command line, and an ha.cf holding STONITH passwords keeps Heartbeat's answer out of errors.
  */
-export async function installAndReload(node: ClusterNode, files: readonly Pick<HeartbeatFile, "path" | "content" | "mode">[]): Promise<void> {
+export async function installAndReload(node: ClusterNode, files: readonly (Pick<HeartbeatFile, "path" | "content" | "mode"> & { secret?: boolean })[]): Promise<void> {
   if (files.length === 0) return;
   const staged = files.map((f) => ({ ...f, staged: f.path.replace(/\/([^/]+)$/, "/.$1.pulumi-new") }));
   for (const f of staged) await node.host.writeFile(f.staged, f.content, { mode: f.mode });
-  await node.host.exec(buildInstallAndReloadScript(staged.map((f) => ({ staged: f.staged, live: f.path }))), {
+  const quiet = files.some((f) => f.path === heartbeatPaths.haCf && f.secret === true);
+  await node.host.exec(buildInstallAndReloadScript(staged.map((f) => ({ staged: f.staged, live: f.path })), { quiet }), {
     hint: "heartbeat -r rereads ha.cf and authkeys; /var/log/ha-debug or the journal says why it refused them",
   });
 }

@@ -3,6 +3,7 @@
  * Everything but the resource scripts is identical on both nodes.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { DOPD_LINES, renderStonithHostLines } from "./fencing";
 import { renderResourceScript, resourceScriptPath, type ResourceScriptOptions } from "./resource-script";
 import { domainConfigOf, groupIndexOf, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
 
@@ -43,9 +44,10 @@ export function heartbeatTime(seconds: number): string {
 }
 
 /**
- * ha.cf with every directive the seed sets. `udpport` comes before the media lines, which read it
- * when they are parsed. Each node's own ucast lines are ignored by it, so the file is the same on
- * both. ucast names the interface that holds the address: the bridge, not its enslaved NIC.
+ * ha.cf with every directive the seed sets, and the fencing ones when configured. `udpport` comes
+ * before the media lines, which read it when they are parsed. Each node ignores its own ucast
+ * lines and the stonith_host line meant for its peer, so the file is the same on both. ucast names
+ * the interface that holds the address: the bridge, not its enslaved NIC.
  */
 export function renderHaCf(c: HeartbeatClusterInputs): string {
   const ucast = c.links.flatMap((link) =>
@@ -63,6 +65,8 @@ export function renderHaCf(c: HeartbeatClusterInputs): string {
     ...(c.watchdog ? [`watchdog ${c.watchdog}`] : []),
     ...(c.debugFile ? [`debugfile ${c.debugFile}`] : []),
     ...c.nodes.map((n) => `node ${n.name}`),
+    ...(c.stonith ? renderStonithHostLines(c.stonith, [c.nodes[0].name, c.nodes[1].name]) : []),
+    ...(c.dopd ? DOPD_LINES : []),
     // v1 mode: haresources and resource scripts, no Pacemaker.
     "crm no",
   ];
@@ -79,7 +83,7 @@ export interface HeartbeatFile {
   content: string;
   /** Octal mode; authkeys must be 0600 or Heartbeat refuses to start. */
   mode: string;
-  /** Holds the shared secret: write it over stdin/SFTP only, and never show its content. */
+  /** Holds a secret (the shared key, STONITH passwords): write it over stdin/SFTP only, and never show its content. */
   secret: boolean;
   /** An input it follows (one whose change is an in-place update), for drift reports. */
   property: string;
@@ -87,9 +91,13 @@ export interface HeartbeatFile {
 
 /** Every file HeartbeatCluster writes on node `node`, with its mode. */
 export function heartbeatFiles(c: HeartbeatClusterInputs, node: NodeIndex, options: ResourceScriptOptions & { authKeyIndex?: number } = {}): HeartbeatFile[] {
+  // With STONITH, ha.cf is the parameter file: release 1's stonith_host carries a device's
+  // parameters, passwords among them, on its own line, and ha.cf has no include. So ha.cf is then
+  // written 0600 and only ever hashed, like authkeys.
+  const fenced = c.stonith !== undefined;
   return [
     { path: heartbeatPaths.authkeys, content: renderClusterAuthkeys(c, options.authKeyIndex), mode: "0600", secret: true, property: "authKey" },
-    { path: heartbeatPaths.haCf, content: renderHaCf(c), mode: "0644", secret: false, property: "deadtime" },
+    { path: heartbeatPaths.haCf, content: renderHaCf(c), mode: fenced ? "0600" : "0644", secret: fenced, property: "deadtime" },
     { path: heartbeatPaths.haresources, content: renderHaresources(c), mode: "0644", secret: false, property: "domains" },
     ...([0, 1] as const).map((g) => ({ path: resourceScriptPath(c, g), content: renderResourceScript(c, node, g, options), mode: "0755", secret: false, property: "toolstack" })),
   ];
@@ -178,9 +186,11 @@ export function buildStopHeartbeatScript(timeoutSeconds: number, debugFile: stri
  * Installs staged files and has a running Heartbeat reread them (`heartbeat -r`: a changed ha.cf
  * makes it restart in place, keeping its resources; a changed authkeys is reread). Heartbeat
  * notices a change by the file's mtime in whole seconds, so each file gets an mtime later than the
- * one it replaces. The daemon is called directly: its systemd unit has no reload.
+ * one it replaces. The daemon is called directly: its systemd unit has no reload. `quiet` keeps
+ * `heartbeat -r`'s output out of errors: refusing an ha.cf, it prints the stonith_host parameters
+ * it could not use, passwords among them (its own log on the node has them anyway).
  */
-export function buildInstallAndReloadScript(files: readonly { staged: string; live: string }[]): Shell {
+export function buildInstallAndReloadScript(files: readonly { staged: string; live: string }[], options: { quiet?: boolean } = {}): Shell {
   return joinLines([
     literal("set -eu"),
     ...files.flatMap((f) => [
@@ -191,7 +201,7 @@ export function buildInstallAndReloadScript(files: readonly { staged: string; li
     ]),
     literal("if cl_status hbstatus >/dev/null 2>&1; then"),
     literal("  for hb in /usr/lib/heartbeat/heartbeat /usr/libexec/heartbeat/heartbeat; do"),
-    literal('    if [ -x "$hb" ]; then exec "$hb" -r; fi'),
+    literal(options.quiet ? '    if [ -x "$hb" ]; then exec "$hb" -r >/dev/null 2>&1; fi' : '    if [ -x "$hb" ]; then exec "$hb" -r; fi'),
     literal("  done"),
     literal('  echo "the heartbeat daemon is not in /usr/lib/heartbeat or /usr/libexec/heartbeat" >&2'),
     literal("  exit 1"),

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { changed, type Classifier, type DiffRules } from "../diff";
 import type { InputFailure } from "../errors";
+import { DOPD_PATH, parameterOrderOf } from "./fencing";
 import { heartbeatFiles, autoLinks, renderAuthkeys, type AuthKey, type AuthMethod } from "./render";
 import type { ResourceScriptOptions } from "./resource-script";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
@@ -23,8 +24,9 @@ const nodesRule: Classifier = (before, after) => {
 
 /**
  * Everything is rewritten in place and reread by `heartbeat -r` (which restarts the daemon in
- * place for ha.cf, keeping its resources) except what identifies the cluster's members and
- * groups: renaming a node or a group means stopping Heartbeat under the old names.
+ * place for ha.cf, keeping its resources, and so also brings STONITH devices and dopd's respawn
+ * in or out) except what identifies the cluster's members and groups: renaming a node or a group
+ * means stopping Heartbeat under the old names.
  */
 export const heartbeatClusterRules: DiffRules = {
   nodes: nodesRule,
@@ -51,6 +53,8 @@ export const heartbeatClusterRules: DiffRules = {
   startTimeoutSeconds: "update",
   peerSshTimeoutSeconds: "update",
   drbdSettleSeconds: "update",
+  stonith: "update",
+  dopd: "update",
 };
 
 /**
@@ -94,6 +98,7 @@ export function checkNodes(c: HeartbeatClusterInputs, reports: readonly [Heartbe
         reason: `${node.name} has no ${c.watchdog}: load a watchdog driver there (modprobe softdog, and list it in /etc/modules), or set watchdog to null to run without one.`,
       });
     }
+    failures.push(...fencingFailures(c, node.name, report));
     if (report.services.xendomains.active === "active") {
       failures.push({
         property: "domains",
@@ -103,6 +108,42 @@ export function checkNodes(c: HeartbeatClusterInputs, reports: readonly [Heartbe
       });
     }
   });
+  return failures;
+}
+
+/**
+ * What ha.cf's fencing lines need on a node. Heartbeat checks them only when it reads ha.cf: a
+ * `heartbeat -r` refused leaves the daemon on the old file while the new one is in place, and the
+ * next start fails. So they are checked here, before anything is written.
+ */
+function fencingFailures(c: HeartbeatClusterInputs, nodeName: string, report: HeartbeatNodeReport): InputFailure[] {
+  const failures: InputFailure[] = [];
+  const found = report.stonithParameters;
+  if (c.stonith && found !== undefined) {
+    const type = c.stonith.type;
+    const wanted = parameterOrderOf(c.stonith) ?? [];
+    if (found.length === 0) {
+      failures.push({
+        property: "stonith.type",
+        reason:
+          `${nodeName} has no STONITH plugin ${type} (\`stonith -t ${type} -n\` names no parameters), so Heartbeat would reject ha.cf. ` +
+          "Install it there (cluster-glue ships external/ipmi; the lab installs external/xen-ha-lab-switch), or correct stonith.type.",
+      });
+    } else if (found.join(" ") !== wanted.join(" ")) {
+      failures.push({
+        property: "stonith.parameterOrder",
+        reason:
+          `${type} on ${nodeName} takes ${found.join(" ")}, in that order (\`stonith -t ${type} -n\`), but ha.cf would list ${wanted.join(" ")}. ` +
+          "Set stonith.parameterOrder to the plugin's order and give each device those parameters.",
+      });
+    }
+  }
+  if (c.dopd && report.dopdPresent === false) {
+    failures.push({
+      property: "dopd",
+      reason: `${nodeName} has no ${DOPD_PATH}, so Heartbeat would reject ha.cf's respawn line. Install Debian bookworm's heartbeat package there (it ships dopd at that path), or set dopd to false.`,
+    });
+  }
   return failures;
 }
 

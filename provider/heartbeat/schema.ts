@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../ssh/connection";
+import { stonithNodeProblems, stonithParameterName, stonithParameterValue, stonithProblems, stonithType } from "./fencing";
 import { domUName } from "../xen/schema";
 import { absolutePath, absolutePathProblem, checkedString, hostName, hostOrIPv4Address, interfaceName, ipv4Address } from "../values";
 
@@ -97,6 +98,39 @@ export const clusterDomainSchema = z.object({
   home: heartbeatNodeName,
 });
 
+/** The parameters of one STONITH device, by the names `stonith -t TYPE -n` prints; any value may be a secret. */
+const stonithDevice = z.record(stonithParameterName, stonithParameterValue);
+
+export const stonithSchema = z
+  .object({
+    /** The cluster-glue STONITH type, as `stonith -L` lists it: `external/ipmi`, or the lab's `external/xen-ha-lab-switch`. */
+    type: stonithType,
+    /**
+     * In `nodes` order, the parameters of the device that powers each node (its BMC, its outlet):
+     * the peer uses it to reset that node. Parameter name to value, such as
+     * `{ hostname: "ha1.domain.local", ipaddr: "10.1.2.100", userid: "admin", passwd: secret, interface: "lanplus" }`.
+     */
+    devices: z.tuple([stonithDevice, stonithDevice]),
+    /**
+     * The parameter names in the order `stonith -t TYPE -n` prints them: Heartbeat passes them by
+     * position. Default: known for external/ipmi and external/xen-ha-lab-switch; required for other types.
+     */
+    parameterOrder: z.array(stonithParameterName).min(1, "needs at least one parameter").optional(),
+    /**
+     * Seconds nodes[1] waits before resetting nodes[0] when both links fail, so nodes[0] survives a
+     * fence race. Needs a delay parameter in the plugin (`delayParameter`). Default 0 (no wait).
+     */
+    fenceDelaySeconds: z.number().int("must be whole seconds").min(0).max(600).default(0),
+    /**
+     * The plugin's parameter that makes it wait that many seconds before a reset; the package fills
+     * it in. Default: `reset_delay` for external/xen-ha-lab-switch without parameterOrder; none otherwise.
+     */
+    delayParameter: stonithParameterName.optional(),
+  })
+  .superRefine((s, ctx) => {
+    for (const p of stonithProblems(s)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  });
+
 const SEED_GROUPS = [
   { name: "xendomainsHA1", autoDirectory: "/etc/xen/auto/HA1" },
   { name: "xendomainsHA2", autoDirectory: "/etc/xen/auto/HA2" },
@@ -163,6 +197,16 @@ export const heartbeatClusterSchema = z
      * ping-int of 10 s plus its 6 s timeout.
      */
     drbdSettleSeconds: z.number().int().min(0).max(600).default(30),
+    /**
+     * STONITH: the device that powers each node, for its peer to reset it before taking its guests
+     * over (Heartbeat retries until the reset succeeds). A secret in the state as a whole. Default none.
+     */
+    stonith: stonithSchema.optional(),
+    /**
+     * Run DRBD's peer outdater (dopd) under Heartbeat, for DRBD's `fencing resource-only` with
+     * `/usr/libexec/heartbeat/drbd-peer-outdater` as its fence-peer handler. Default false.
+     */
+    dopd: z.boolean().optional(),
   })
   .superRefine((c, ctx) => {
     const [a, b] = c.nodes;
@@ -176,6 +220,9 @@ export const heartbeatClusterSchema = z
     const [g1, g2] = c.resourceGroups;
     if (g1.name === g2.name || g1.autoDirectory === g2.autoDirectory) {
       ctx.addIssue({ code: "custom", path: ["resourceGroups", 1], message: "the two groups need different names and directories" });
+    }
+    if (c.stonith) {
+      for (const p of stonithNodeProblems(c.stonith, [a.name, b.name])) ctx.addIssue({ code: "custom", path: ["stonith", ...p.path], message: p.message });
     }
     const seen = new Set<string>();
     c.domains.forEach((d, i) => {

@@ -4,6 +4,7 @@
  * nodes' reports which node holds which group.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { DOPD_PATH } from "./fencing";
 import { heartbeatPaths } from "./render";
 import { resourceScriptPath } from "./resource-script";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
@@ -14,8 +15,10 @@ export function managedPaths(c: HeartbeatClusterInputs): string[] {
 }
 
 /**
- * The probe. authkeys is only hashed, never read back: the secret stays on the node. `cl_status`
- * answers only while Heartbeat runs.
+ * The probe. authkeys and ha.cf (which holds the STONITH passwords when fencing is configured) are
+ * only hashed, never read back: the secrets stay on the node. `cl_status` answers only while
+ * Heartbeat runs. What ha.cf is to name (the STONITH plugin's parameters, dopd) is looked up
+ * beforehand: Heartbeat refuses an ha.cf that names what is not there.
  */
 export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
   const scripts = [resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
@@ -32,6 +35,8 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
     literal(`  printf 'service\\t%s\\t%s\\t%s\\n' "$s" "$(systemctl is-active "$s.service" 2>/dev/null || true)" "$(systemctl is-enabled "$s.service" 2>/dev/null || true)"`),
     literal("done"),
     ...(c.watchdog ? [sh`if [ -c ${c.watchdog} ]; then printf 'watchdog\\tpresent\\n'; else printf 'watchdog\\tabsent\\n'; fi`] : []),
+    ...(c.stonith ? [sh`printf 'stonith\\t%s\\n' "$(stonith -t ${c.stonith.type} -n 2>/dev/null | tr -s ' \\t\\n' ' ')"`] : []),
+    ...(c.dopd ? [sh`if [ -x ${DOPD_PATH} ]; then printf 'dopd\\tpresent\\n'; else printf 'dopd\\tabsent\\n'; fi`] : []),
     literal("if cl_status hbstatus >/dev/null 2>&1; then"),
     literal(`  printf 'heartbeat\\trunning\\n'`),
     literal(`  printf 'resources\\t%s\\n' "$(cl_status rscstatus 2>/dev/null || true)"`),
@@ -62,6 +67,10 @@ export interface HeartbeatNodeReport {
   services: Record<"heartbeat" | "xendomains", { active: string; enabled: string }>;
   /** Whether the watchdog device exists; undefined when no watchdog is configured. */
   watchdogPresent: boolean | undefined;
+  /** The STONITH plugin's parameters as `stonith -t TYPE -n` lists them (none: no such plugin); undefined when no STONITH is configured. */
+  stonithParameters: string[] | undefined;
+  /** Whether dopd is installed; undefined when dopd is not configured. */
+  dopdPresent: boolean | undefined;
   heartbeatRunning: boolean;
   resources: ResourceHolding;
   /** `cl_status nodestatus`: active, up, dead… by node name. */
@@ -82,6 +91,8 @@ export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
     links: [],
     services: { heartbeat: { active: "", enabled: "" }, xendomains: { active: "", enabled: "" } },
     watchdogPresent: undefined,
+    stonithParameters: undefined,
+    dopdPresent: undefined,
     heartbeatRunning: false,
     resources: "unknown",
     nodeStatus: {},
@@ -106,6 +117,12 @@ export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
         break;
       case "watchdog":
         r.watchdogPresent = a === "present";
+        break;
+      case "stonith":
+        r.stonithParameters = a.split(" ").filter((name) => name !== "");
+        break;
+      case "dopd":
+        r.dopdPresent = a === "present";
         break;
       case "heartbeat":
         r.heartbeatRunning = a === "running";

@@ -1,0 +1,39 @@
+/**
+ * The fencing warning a preview of the cluster shows: what happens to a disk both nodes may write
+ * when nothing stops a cut-off node.
+ */
+import { drbdResourceSchema } from "../provider/drbd/schema";
+import type { TwoNodeXenHaArgs } from "./types";
+import { isDeferred } from "./validate";
+
+/** What decides whether a split brain can corrupt the guests' disks. */
+export interface FencingFacts {
+  /** DRBD's allow-two-primaries, which live migration needs (DrbdResource's default: on). */
+  allowTwoPrimaries: boolean;
+  /** Heartbeat resets a peer it declares dead before taking its guests over (`heartbeat.stonith`). */
+  stonith: boolean;
+  /** Heartbeat keeps a watchdog device alive (`heartbeat.watchdog`). */
+  watchdog: boolean;
+}
+
+export const UNFENCED_TWO_PRIMARIES_WARNING =
+  "allow-two-primaries without STONITH or a watchdog: if both links fail while both nodes live, each node starts the other's guests " +
+  "on a disk both can write, and the data is corrupted. Configure heartbeat.stonith (and a watchdog).";
+
+/** The warning when two primaries are allowed with neither STONITH nor a watchdog; undefined otherwise. */
+export function fencingWarning(facts: FencingFacts): string | undefined {
+  return facts.allowTwoPrimaries && !facts.stonith && !facts.watchdog ? UNFENCED_TWO_PRIMARIES_WARNING : undefined;
+}
+
+/** The facts as the component's args set them, with the children's defaults; undefined while one is not known yet. */
+export function fencingFactsOf(args: TwoNodeXenHaArgs): FencingFacts | undefined {
+  const allow = args.drbd?.allowTwoPrimaries;
+  const watchdog = args.heartbeat.watchdog;
+  if (isDeferred(allow) || isDeferred(watchdog)) return undefined;
+  return {
+    allowTwoPrimaries: allow === undefined ? drbdResourceSchema.shape.allowTwoPrimaries.parse(undefined) : allow === true,
+    stonith: args.heartbeat.stonith !== undefined,
+    // Unset means HeartbeatCluster's default, /dev/watchdog; null means none.
+    watchdog: watchdog !== null,
+  };
+}
