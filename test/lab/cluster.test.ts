@@ -235,7 +235,7 @@ describeWithEngine("the whole cluster on the lab, and failover", () => {
     const vms = (await stack.outputs()).vms as Record<string, { runsOn: string }>;
     expect([
       preview.steps.map((s) => [s.op, s.urn.split("::").pop(), s.changedInputs]),
-      /warning: .*test runs on ha2 \(as last read\), away from its home ha1.*hb_standby foreign on ha2/s.test(preview.stdout),
+      /warning: .*test runs on ha2 \(as last read\), away from its home ha1.*hb_standby foreign on ha2/s.test(`${preview.stdout}\n${preview.stderr}`),
       changesOnly(up.changes),
       await domainsOn("ha1"),
       await domainsOn("ha2"),
