@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { statusReport } from "../../cli/status/report";
 import { LogicalVolume, TwoNodeXenHa, type ClusterVmArgs } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, type EngineStack } from "../support/engine";
-import { labConnection, labExec, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labConnection, labDomains, labHolding, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
 import { report } from "../support/lab-inputs";
 
 // Each step takes a few minutes: a stuck one fails well before a CI run's end.
@@ -65,30 +65,8 @@ function program() {
   return Promise.resolve({ vms: cluster.vms });
 }
 
-/**
- * The domains `xl list` shows on a node, Domain-0 left out. A node that cannot be observed fails
- * the test with its error, since an empty list would pass the assertions about where guests run.
- * One sample is tried up to `attempts` times, each within `timeoutMs`.
- */
-async function domainsOn(node: LabNodeName, { attempts = 1, timeoutMs = 120_000 } = {}): Promise<string[]> {
-  const failures: string[] = [];
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const r = await labExec(node, "xl list", { timeoutMs }).catch((err: Error) => ({ code: -1, stdout: "", stderr: err.message }));
-    if (r.code === 0) {
-      return r.stdout
-        .split("\n")
-        .slice(1)
-        .map((line) => line.split(/\s+/)[0] ?? "")
-        .filter((name) => name !== "" && name !== "Domain-0");
-    }
-    const how = r.code === -1 ? `killed or no answer within ${timeoutMs} ms` : `exit ${r.code}`;
-    failures.push(`attempt ${attempt}/${attempts}: ${how}: ${r.stderr.trim() || "(no stderr)"}`);
-  }
-  throw new Error(`${node}: could not list its domains (xl list):\n  ${failures.join("\n  ")}`);
-}
-
-/** `cl_status rscstatus` on a node: which haresources lines its Heartbeat holds. */
-const holding = (node: LabNodeName) => labRun(node, "cl_status rscstatus 2>/dev/null || echo stopped").then((s) => s.trim());
+const domainsOn = labDomains;
+const holding = labHolding;
 
 /** The lab guest's line in the first sector of its disk, read on the node that holds it Primary. */
 const counterLine = (node: LabNodeName, device: string) =>
