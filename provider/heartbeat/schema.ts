@@ -171,7 +171,7 @@ export const heartbeatClusterSchema = z
     initdead: seconds.default(20),
     /** Whether a group returns to its home node when that node comes back. Default `on`. */
     autoFailback: z.enum(["on", "off", "legacy"]).default("on"),
-    /** Watchdog device Heartbeat keeps alive (the node reboots if Heartbeat hangs). Default `/dev/watchdog`; null for none (the lab has no such device). */
+    /** Watchdog device Heartbeat keeps alive (the node reboots if Heartbeat hangs). Default `/dev/watchdog`; null for none. Each lab node has an emulated i6300esb behind it. */
     watchdog: absolutePath.nullable().default("/dev/watchdog"),
     /** Heartbeat's debug log. Default `/var/log/ha-debug`; null for none. */
     debugFile: absolutePath.nullable().default("/var/log/ha-debug"),
