@@ -8,6 +8,7 @@ import { XenDomU, type XenDomUArgs } from "../provider/xen/domu";
 import { XenMigrationTrust } from "../provider/xen/migration-trust";
 import { XenToolsImage } from "../provider/xen/xen-tools-image";
 import { clusterPlan, type ClusterPlan, type VmPlan } from "./cluster-plan";
+import { fencingFactsOf, fencingWarning } from "./fencing";
 import { childOptionsOf, type ChildOptions } from "./options";
 import { vmReport } from "./reports";
 import type { HeartbeatGroupReport, NodeResources, TwoNodeXenHaArgs, VmReport, VmResources } from "./types";
@@ -65,6 +66,9 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
     super("pulumi-xen-ha:index:TwoNodeXenHa", name, {}, opts);
     const plan = clusterPlan(args);
     const options = childOptionsOf(this, opts);
+    const facts = fencingFactsOf(args);
+    const unfenced = facts && fencingWarning(facts);
+    if (unfenced) void pulumi.log.warn(unfenced, this);
 
     const nodes = plan.nodes.map((n) => {
       const network = new NodeNetwork(`${name}-${n.name}-network`, n.network, options([]));

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TwoNodeXenHa, checkConnectionSettings, type ClusterNodeArgs, type ClusterVmArgs } from "pulumi-xen-ha";
-import { labHeartbeatKey, labNodes } from "./lab";
+import { labHeartbeatKey, labNodes, labStonith } from "./lab";
 
 const config = new pulumi.Config("xen-ha");
 const lab = config.getBoolean("lab") ?? false;
@@ -25,8 +25,30 @@ function configuredNodes(): [ClusterNodeArgs, ClusterNodeArgs] {
   return [node(0), node(1)];
 }
 
+/**
+ * Production fencing: each node's BMC through cluster-glue's external/ipmi, the passwords a
+ * secret list in node order. Without `xen-ha:ipmi` the cluster runs unfenced, and preview says
+ * what that risks.
+ */
+function configuredStonith(nodes: [ClusterNodeArgs, ClusterNodeArgs]) {
+  const bmcs = config.getObject<{ ipaddr: string; userid: string; interface?: string }[]>("ipmi");
+  if (bmcs === undefined) return undefined;
+  if (!Array.isArray(bmcs) || bmcs.length !== 2) throw new Error("xen-ha:ipmi must list the two nodes' BMCs, in the order of xen-ha:nodes");
+  const passwords = config.requireSecretObject<string[]>("ipmiPasswords");
+  const device = (i: number) => ({
+    hostname: nodes[i]!.hostname as string,
+    ipaddr: bmcs[i]!.ipaddr,
+    userid: bmcs[i]!.userid,
+    passwd: passwords.apply((p) => p[i] ?? ""),
+    interface: bmcs[i]!.interface ?? "lanplus",
+  });
+  const devices: [ReturnType<typeof device>, ReturnType<typeof device>] = [device(0), device(1)];
+  return { type: "external/ipmi", devices, fenceDelaySeconds: config.getNumber("fenceDelaySeconds") ?? 15 };
+}
+
+const nodes = lab ? labNodes() : configuredNodes();
 const cluster = new TwoNodeXenHa("cluster", {
-  nodes: lab ? labNodes() : configuredNodes(),
+  nodes,
   volumeGroupName: config.get("volumeGroup") ?? "vg",
   metaVolumeSize: config.get("metaVolumeSize") ?? "1G",
   ntpServers: config.getObject<string[]>("ntpServers") ?? [],
@@ -34,8 +56,9 @@ const cluster = new TwoNodeXenHa("cluster", {
   heartbeat: {
     authKey: lab ? labHeartbeatKey() : config.requireSecret("heartbeatAuthKey"),
     deadtime: config.getNumber("deadtime") ?? 10,
-    // The lab's emulated hosts have no watchdog device.
-    watchdog: lab ? null : (config.get("watchdog") ?? "/dev/watchdog"),
+    // The lab's nodes have an emulated i6300esb, which resets the node when Heartbeat hangs.
+    watchdog: config.get("watchdog") ?? "/dev/watchdog",
+    stonith: lab ? labStonith() : configuredStonith(nodes),
   },
   vms: config.requireObject<ClusterVmArgs[]>("vms"),
   // Production volumes are protected: `pulumi destroy` refuses until protection is lifted on purpose.

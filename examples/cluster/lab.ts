@@ -41,3 +41,18 @@ export function labHeartbeatKey(): pulumi.Output<string> {
   if (!existsSync(file)) throw new Error(`${file} does not exist: \`npm run demo\` creates it`);
   return pulumi.secret(readFileSync(file, "utf8").trim());
 }
+
+/**
+ * The lab's fencing: each node's power outlet on the lab's power switch (reached from the nodes
+ * only), through the STONITH plugin the lab installs; ha2 waits before it resets ha1, so ha1
+ * survives when both links fail.
+ */
+export function labStonith() {
+  const outlet = (name: "ha1" | "ha2") => ({
+    hostlist: `${name}.domain.local:${name}`,
+    switch_address: "10.0.2.100",
+    switch_port: "7999",
+    secret_file: "/etc/xen-ha-lab/switch.secret",
+  });
+  return { type: "external/xen-ha-lab-switch", devices: [outlet("ha1"), outlet("ha2")] as [Record<string, string>, Record<string, string>], fenceDelaySeconds: 15 };
+}

@@ -4,6 +4,7 @@
  * (dopd).
  */
 import { isUnknown } from "../inputs";
+import { literal, type Shell } from "../shell";
 import { checkedString } from "../values";
 import type { NodeIndex } from "./schema";
 
@@ -189,3 +190,21 @@ export const DOPD_PATH = "/usr/libexec/heartbeat/dopd";
 
 /** What ha.cf needs for DRBD's drbd-peer-outdater to reach the peer's dopd over Heartbeat's links. */
 export const DOPD_LINES: readonly string[] = [`respawn hacluster ${DOPD_PATH}`, "apiauth dopd gid=haclient uid=hacluster"];
+
+/**
+ * dopd runs as hacluster and outdates a resource through drbdadm, whose drbdsetup and drbdmeta
+ * need root: Heartbeat's README.dopd makes them setuid root, runnable only by root and the
+ * haclient group (drbdadm warns about a fence-peer handler of drbd-peer-outdater otherwise).
+ */
+export function buildDopdPermissionsScript(): Shell {
+  return literal(
+    [
+      "set -eu",
+      'for f in /usr/lib/drbd/drbdsetup-84 /usr/lib/drbd/drbdsetup-83 "$(command -v drbdsetup || true)" "$(command -v drbdmeta || true)"; do',
+      '  [ -n "$f" ] && [ -f "$f" ] && [ ! -L "$f" ] || continue',
+      '  chgrp haclient "$f"',
+      '  chmod 4750 "$f"',
+      "done",
+    ].join("\n"),
+  );
+}

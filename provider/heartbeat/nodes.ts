@@ -16,6 +16,7 @@ import {
   heartbeatPaths,
   type HeartbeatFile,
 } from "./render";
+import { buildDopdPermissionsScript } from "./fencing";
 import type { ResourceScriptOptions } from "./resource-script";
 import { sha256Of, heartbeatDrift } from "./rules";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
@@ -87,6 +88,7 @@ export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, 
   await installAndReload(node, files.filter((f) => RELOADED.includes(f.path)));
   await node.host.exec(buildAutoLinksScript(c));
   await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
+  if (c.dopd) await node.host.exec(buildDopdPermissionsScript());
 }
 
 export async function startBoth(nodes: readonly ClusterNode[]): Promise<void> {

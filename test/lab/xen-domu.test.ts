@@ -346,10 +346,10 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
     await waitFor(async () => (await labRun("ha1", `drbdadm dstate ${g.resource}`)).trim() === "UpToDate/UpToDate" || undefined, { timeoutMs: 180_000, intervalMs: 3000, what: "the resync after the recovery" });
     const after = await stack.refresh();
     expect([
-      advice.test(refresh.stdout),
-      advice.test(preview.stdout),
+      advice.test(`${refresh.stdout}\n${refresh.stderr}`),
+      advice.test(`${preview.stdout}\n${preview.stderr}`),
       Object.values(status).map((s) => [s.connection, s.splitBrain === true]),
-      /split brain/.test(after.stdout),
+      /split brain/.test(`${after.stdout}\n${after.stderr}`),
       await cstates(),
     ]).toEqual([true, true, [["StandAlone", true], ["StandAlone", true]], false, ["Connected", "Connected"]]);
   });
@@ -366,7 +366,7 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
     const up = await stack.up();
     expect([
       changed,
-      /warning: .*running options differ/s.test(refresh.stdout),
+      /warning: .*running options differ/s.test(`${refresh.stdout}\n${refresh.stderr}`),
       preview.steps.map((s) => [s.op, s.urn.split("::").pop(), s.changedInputs]),
       changesOnly(up.changes),
       await resyncRate("ha2"),

@@ -2,7 +2,7 @@
 // up to the whole cluster, so a failure shows where it starts rather than where it cascades.
 const Sequencer = require("@jest/test-sequencer").default;
 
-const ORDER = ["lab", "lvm", "drbd", "network", "heartbeat", "xen-domu", "xen-tools", "cluster"];
+const ORDER = ["lab", "lvm", "drbd", "network", "heartbeat", "xen-domu", "xen-tools", "cluster", "fencing"];
 const rank = (path) => {
   const name = path.split("/").pop().replace(/\.test\.ts$/, "");
   const i = ORDER.indexOf(name);

@@ -213,6 +213,31 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * The domains `xl list` shows on a node, Domain-0 left out. A node that cannot be observed fails
+ * the test with its error, since an empty list would pass assertions about where guests run.
+ * One sample is tried up to `attempts` times, each within `timeoutMs`.
+ */
+export async function labDomains(node: LabNodeName, { attempts = 1, timeoutMs = 120_000 } = {}): Promise<string[]> {
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const r = await labExec(node, "xl list", { timeoutMs }).catch((err: Error) => ({ code: -1, stdout: "", stderr: err.message }));
+    if (r.code === 0) {
+      return r.stdout
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0] ?? "")
+        .filter((name) => name !== "" && name !== "Domain-0");
+    }
+    const how = r.code === -1 ? `killed or no answer within ${timeoutMs} ms` : `exit ${r.code}`;
+    failures.push(`attempt ${attempt}/${attempts}: ${how}: ${r.stderr.trim() || "(no stderr)"}`);
+  }
+  throw new Error(`${node}: could not list its domains (xl list):\n  ${failures.join("\n  ")}`);
+}
+
+/** `cl_status rscstatus` on a node: which haresources lines its Heartbeat holds ("stopped" when it does not run). */
+export const labHolding = (node: LabNodeName): Promise<string> => labRun(node, "cl_status rscstatus 2>/dev/null || echo stopped").then((s) => s.trim());
+
 /** `ping` from a node's dom0; true when a reply came back. */
 export async function labPing(from: LabNodeName, address: string, count = 1, waitS = 2): Promise<boolean> {
   const r = await labExec(from, `ping -c ${count} -W ${waitS} -q ${address}`, { timeoutMs: (count * waitS + 15) * 1000 });

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diffInputs } from "../../provider/diff";
-import { DOPD_LINES, DOPD_PATH, fenceDelayOf, PREFERRED_SURVIVOR } from "../../provider/heartbeat/fencing";
+import { buildDopdPermissionsScript, DOPD_LINES, DOPD_PATH, fenceDelayOf, PREFERRED_SURVIVOR } from "../../provider/heartbeat/fencing";
 import { installNode } from "../../provider/heartbeat/nodes";
 import { heartbeatFiles, renderHaCf } from "../../provider/heartbeat/render";
 import { checkNodes, heartbeatClusterRules, heartbeatDrift, sha256Of } from "../../provider/heartbeat/rules";
@@ -351,5 +351,15 @@ describe("installing ha.cf with STONITH on a node", () => {
     const { node, commands } = recordingNode();
     await installNode(seed, node, undefined, 1);
     expect(commands.some((c) => c.text.includes('exec "$hb" -r; fi'))).toBe(true);
+  });
+});
+
+describe("dopd's permissions", () => {
+  it("makes drbdsetup and drbdmeta setuid root for haclient only, skipping links and missing files", () => {
+    const text = buildDopdPermissionsScript().text;
+    expect([/chgrp haclient "\$f"/.test(text), /chmod 4750 "\$f"/.test(text), /\[ ! -L "\$f" \]/.test(text), /drbdsetup-84/.test(text)]).toEqual([true, true, true, true]);
+  });
+  it("is valid sh", () => {
+    expect(() => execFileSync("sh", ["-n"], { input: buildDopdPermissionsScript().text })).not.toThrow();
   });
 });

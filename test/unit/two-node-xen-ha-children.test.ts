@@ -280,3 +280,36 @@ describe("TwoNodeXenHa's per-VM Xen settings", () => {
     });
   });
 });
+
+describe("TwoNodeXenHa and fencing", () => {
+  const warnings = async (a: TwoNodeXenHaArgs) => {
+    const spy = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      await build(a);
+      return spy.mock.calls.map((c) => String(c[0]));
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it("warns when the disks allow two primaries with neither STONITH nor a watchdog", async () => {
+    expect(await warnings(args([webVm], { heartbeat: { authKey: "SecretKey123!!!", watchdog: null } }))).toEqual([expect.stringMatching(/^allow-two-primaries without STONITH or a watchdog/)]);
+  });
+
+  it("says nothing once a watchdog or STONITH is there", async () => {
+    const device = (n: number) => ({ hostlist: `ha${n}.domain.local:ha${n}`, switch_address: "10.0.2.100", switch_port: "7999", secret_file: "/etc/xen-ha-lab/switch.secret" });
+    const stonith = {
+      type: "external/xen-ha-lab-switch",
+      devices: [device(1), device(2)] as [Record<string, string>, Record<string, string>],
+    };
+    expect([
+      await warnings(args([webVm], { heartbeat: { authKey: "SecretKey123!!!" } })),
+      await warnings(args([webVm], { heartbeat: { authKey: "SecretKey123!!!", watchdog: null, stonith } })),
+    ]).toEqual([[], []]);
+  });
+
+  it("lets Heartbeat bring its guests home: every DomU is placed by Heartbeat", async () => {
+    await build(args([testVm, webVm]));
+    expect([inputs.get("cluster-test")?.placedBy, inputs.get("cluster-web")?.placedBy]).toEqual(["heartbeat", "heartbeat"]);
+  });
+});
