@@ -36,17 +36,20 @@ export function implementation(kind: ResourceKind): Lifecycle {
     },
     async create(inputs) {
       learn(undefined, { news: inputs });
-      return lifecycle.create(inputs).catch((err: unknown) => rethrowWithProvider(err, inputs));
+      const result = await lifecycle.create(inputs).catch((err: unknown) => rethrowWithProvider(err, inputs));
+      return { ...result, outs: withoutUndefined(result.outs) };
     },
     async read(id, props) {
       learn(id, { olds: props });
       const result = await lifecycle.read(id, props);
-      if (!result.props || !lifecycle.refreshedInputs) return result;
-      return { ...result, inputs: lifecycle.refreshedInputs(result.props) };
+      if (!result.props) return result;
+      const read = { ...result, props: withoutUndefined(result.props) };
+      return lifecycle.refreshedInputs ? { ...read, inputs: withoutUndefined(lifecycle.refreshedInputs(read.props)) } : read;
     },
     async update(id, olds, news) {
       learn(id, { news, olds });
-      return lifecycle.update(id, olds, news);
+      const result = await lifecycle.update(id, olds, news);
+      return { ...result, outs: withoutUndefined(result.outs) };
     },
     async delete(id, props) {
       learn(id, { olds: props });
@@ -74,4 +77,16 @@ function rethrowWithProvider(err: unknown, inputs: Props): never {
     (err.properties as Props).__provider ??= inputs.__provider;
   }
   throw err;
+}
+
+/**
+ * The engine's property serialisation (protobuf Struct) refuses undefined ("Unexpected struct
+ * type"): undefined properties are left out, as JSON leaves them, and undefined list items become null.
+ */
+export function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => (v === undefined ? null : withoutUndefined(v))) as T;
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUndefined(v)])) as T;
+  }
+  return value;
 }

@@ -109,8 +109,16 @@ function outputs(r: DrbdResourceInputs, nodes: DrbdNode[], probes: Record<string
     status: Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status])),
     observedHostKeys: Object.fromEntries(nodes.map((n) => [n.spec.hostname, n.host.hostKey])),
     driftedNodes: Object.entries(probes).filter(([, p]) => p.installedConfig !== expected).map(([h]) => h),
-    runtimeDrift: undefined,
   };
+}
+
+/**
+ * The properties with `runtimeDrift` as just found: absent when there is none (the engine's
+ * property serialisation takes no undefined values), so an update that ran adjust clears it.
+ */
+function withRuntimeDrift(props: Props, runtimeDrift: Record<string, string[]> | undefined): Props {
+  const { runtimeDrift: _recorded, ...rest } = props;
+  return runtimeDrift === undefined ? rest : { ...rest, runtimeDrift };
 }
 
 function runtimeDriftIn(props: Props): Record<string, string[]> | undefined {
@@ -227,7 +235,7 @@ export const drbdResourceLifecycle: Lifecycle = {
     await warnAll(drbdAttention(r.name, Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.status]))));
     const runtimeDrift = runtimeDriftOf(Object.fromEntries(Object.entries(probes).map(([h, p]) => [h, p.runtimeDrift])));
     await warnAll(runtimeDriftAttention(r.name, runtimeDrift));
-    return { id, props: { ...props, ...outputs(r, nodes, probes), runtimeDrift } };
+    return { id, props: withRuntimeDrift({ ...props, ...outputs(r, nodes, probes) }, runtimeDrift) };
   },
 
   async update(_id, olds, news) {
@@ -268,7 +276,7 @@ export const drbdResourceLifecycle: Lifecycle = {
         if (!primary) await through.host.exec(buildSecondaryCommand(r.name));
       }
     }
-    return { outs: { ...olds, ...outputs(r, nodes, await statuses(r, nodes)) } };
+    return { outs: withRuntimeDrift({ ...olds, ...outputs(r, nodes, await statuses(r, nodes)) }, undefined) };
   },
 
   async delete(_id, props) {
