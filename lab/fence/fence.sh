@@ -32,10 +32,15 @@ fence_start() {
     die "cannot set up the power switch in $LAB_FENCE_DIR"
   rm -f "$(fence_pidfile)"
   # Its own session, and none of this shell's descriptors (the lab lock): it outlives this command.
-  without_inherited_fds setsid node "$LAB_SRC/fence/power-switch.js" serve \
-    --config "$LAB_FENCE_DIR/config.json" --port "$LAB_FENCE_PORT" --pid-file "$(fence_pidfile)" \
-    -- bash "$LAB_SRC/lab.sh" start \
-    </dev/null >>"$LAB_FENCE_DIR/power-switch.out" 2>&1 &
+  # The background subshell closes them and execs the switch itself, so no shell in between keeps
+  # the lock open while the switch runs.
+  (
+    close_inherited_fds
+    exec setsid node "$LAB_SRC/fence/power-switch.js" serve \
+      --config "$LAB_FENCE_DIR/config.json" --port "$LAB_FENCE_PORT" --pid-file "$(fence_pidfile)" \
+      -- bash "$LAB_SRC/lab.sh" start \
+      </dev/null >>"$LAB_FENCE_DIR/power-switch.out" 2>&1
+  ) &
   local server=$! deadline=$((SECONDS + 15))
   until fence_pid >/dev/null; do
     # bash reaps its exited children, so a switch that failed (a port in use) is gone here.

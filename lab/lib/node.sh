@@ -59,13 +59,18 @@ node_prepare_disks() {
 # started it, and an inherited descriptor (a caller's `flock` on the lab, say) would stay held.
 without_inherited_fds() {
   (
-    local fd
-    for fd in /proc/$BASHPID/fd/*; do
-      fd=${fd##*/}
-      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
-    done
+    close_inherited_fds
     exec "$@"
   )
+}
+
+# Closes every descriptor above 2 of the current (sub)shell.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
 }
 
 node_boot() {
