@@ -13,6 +13,7 @@ source "$LAB_SRC/lib/node.sh"
 source "$LAB_SRC/lib/connection.sh"
 source "$LAB_SRC/lib/tarball.sh"
 source "$LAB_SRC/lib/bare.sh"
+source "$LAB_SRC/fence/fence.sh"
 
 usage() {
   cat <<'USAGE'
@@ -29,6 +30,7 @@ usage: lab.sh COMMAND [ARGS]
   test-prepare            reset and bring the lab up, then check-bare (LAB_KEEP=1: no reset)
   check-bare              record and check that both nodes are bare hosts (run/bare/NODE.txt)
   guest-tarball           build the rootfs tarball for xen-create-image --install-method=tar
+  fence ACTION NODE       ask the lab's power switch: status, on, off, reset
 USAGE
 }
 
@@ -58,9 +60,11 @@ prepare() {
 
 cmd_up() {
   lab_lock
-  local start=$SECONDS node
+  local start=$SECONDS node switch
   prepare "${LAB_NODES[@]}"
   phase_begin boot
+  fence_start &
+  switch=$!
   for node in "${LAB_NODES[@]}"; do
     if node_running "$node"; then
       log "$node is already running (hypervisor: $(cut -d' ' -f1 "$LAB_RUN/$node.hypervisor" 2>/dev/null))"
@@ -70,6 +74,7 @@ cmd_up() {
       node_boot "$node"
     fi
   done
+  fence_started "$switch"
   phase_end
   phase_begin wait
   wait_nodes "${LAB_NODES[@]}"
@@ -78,11 +83,23 @@ cmd_up() {
   log "lab up in $((SECONDS - start))s; connection: $LAB_JSON"
 }
 
+# The power switch starts while the nodes boot: QEMU spawns a node's guestfwd for each connection
+# the node opens, so nothing needs the switch before the node first asks it.
+fence_started() {
+  wait "$1" || die "the lab's power switch did not start (see above); the nodes that booted keep running: 'lab.sh down' stops them"
+}
+
+# node_ready NODE: waits for NODE, then installs the lab's equipment on it (fence_install).
+node_ready() {
+  node_wait "$1"
+  fence_install "$1"
+}
+
 # Waits for several nodes at once; fails when any of them fails.
 wait_nodes() {
   local node pids=() rc=0
   for node in "$@"; do
-    node_wait "$node" &
+    node_ready "$node" &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
@@ -97,6 +114,7 @@ cmd_down() {
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
+  fence_stop
   rm -f "$LAB_JSON"
   pgrep -f "qemu-system-x86_64 -name ha[12]," >/dev/null 2>&1 && log "warning: a lab QEMU is still running" || true
   log "lab is down"
@@ -106,6 +124,7 @@ cmd_reset() {
   lab_lock
   local node
   for node in "${LAB_NODES[@]}"; do node_kill "$node"; done
+  fence_stop
   rm -rf "$LAB_DIR/nodes" "$LAB_DIR/state"
   rm -rf "$LAB_RUN/bare"
   rm -f "$LAB_JSON" "$LAB_RUN"/link-* "$LAB_RUN"/*.hypervisor
@@ -133,6 +152,9 @@ cmd_start() {
     LAB_HYPERVISOR=$(cat "$LAB_RUN/hypervisor")
   fi
   prepare "$node"
+  local switch
+  fence_start &
+  switch=$!
   if node_running "$node"; then
     log "$node is already running"
   else
@@ -141,8 +163,9 @@ cmd_start() {
     node_boot "$node"
     phase_end
   fi
+  fence_started "$switch"
   phase_begin wait
-  node_wait "$node"
+  node_ready "$node"
   phase_end
   if all_running; then write_connection; fi
 }
@@ -197,6 +220,7 @@ cmd_status() {
   for link in "${LAB_LINKS[@]}"; do
     echo "$link link: $(cat "$LAB_RUN/link-$link" 2>/dev/null || echo up)"
   done
+  fence_status
   [ -f "$LAB_JSON" ] && echo "connection: $LAB_JSON" || echo "connection: none (lab not up)"
 }
 
@@ -211,6 +235,18 @@ cmd_test_prepare() {
     cmd_up
     check_bare || die "the lab did not boot bare hosts"
   fi
+}
+
+cmd_fence() {
+  local action=${1:-} node=${2:-}
+  case $action in
+    status | on | off | reset) ;;
+    *) die "usage: lab.sh fence status|on|off|reset NODE" ;;
+  esac
+  [ $# -eq 2 ] || die "usage: lab.sh fence status|on|off|reset NODE"
+  node_index "$node" >/dev/null
+  fence_pid >/dev/null || die "the lab's power switch is not running; 'lab.sh up' starts it"
+  fence_request "$action" "$node"
 }
 
 main() {
@@ -229,6 +265,7 @@ main() {
     test-prepare) cmd_test_prepare ;;
     check-bare) check_bare ;;
     guest-tarball) cmd_guest_tarball ;;
+    fence) cmd_fence "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

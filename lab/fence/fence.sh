@@ -17,7 +17,7 @@ fence_pid() {
   local pid
   pid=$(cat "$(fence_pidfile)" 2>/dev/null) || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "power-switch.js serve" || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "power-switch.js serve" || return 1
   echo "$pid"
 }
 
@@ -32,26 +32,35 @@ fence_start() {
     die "cannot set up the power switch in $LAB_FENCE_DIR"
   rm -f "$(fence_pidfile)"
   # Its own session, and none of this shell's descriptors (the lab lock): it outlives this command.
-  without_inherited_fds setsid node "$LAB_SRC/fence/power-switch.js" serve \
-    --config "$LAB_FENCE_DIR/config.json" --port "$LAB_FENCE_PORT" --pid-file "$(fence_pidfile)" \
-    -- bash "$LAB_SRC/lab.sh" start \
-    </dev/null >>"$LAB_FENCE_DIR/power-switch.out" 2>&1 &
-  local deadline=$((SECONDS + 15))
+  # The background subshell closes them and execs the switch itself, so no shell in between keeps
+  # the lock open while the switch runs.
+  (
+    close_inherited_fds
+    exec setsid node "$LAB_SRC/fence/power-switch.js" serve \
+      --config "$LAB_FENCE_DIR/config.json" --port "$LAB_FENCE_PORT" --pid-file "$(fence_pidfile)" \
+      -- bash "$LAB_SRC/lab.sh" start \
+      </dev/null >>"$LAB_FENCE_DIR/power-switch.out" 2>&1
+  ) &
+  local server=$! deadline=$((SECONDS + 15))
   until fence_pid >/dev/null; do
+    # bash reaps its exited children, so a switch that failed (a port in use) is gone here.
+    kill -0 "$server" 2>/dev/null ||
+      die "the power switch exited at start: $(tail -n 1 "$LAB_FENCE_DIR/power-switch.out") (see $LAB_FENCE_DIR/power-switch.out; LAB_FENCE_PORT sets the port)"
     [ $SECONDS -lt $deadline ] || die "the power switch did not start; see $LAB_FENCE_DIR/power-switch.out"
     sleep 0.2
   done
   log "power switch on 127.0.0.1:$LAB_FENCE_PORT (log $LAB_FENCE_DIR/power-switch.log)"
 }
 
-# fence_stop: stops the switch; its secret and log stay.
+# fence_stop: stops the switch; its secret and log stay. A switch that is not running, or that
+# ends while it is being stopped, is stopped: this never fails.
 fence_stop() {
   local pid deadline
   pid=$(fence_pid) || { rm -f "$(fence_pidfile)"; return 0; }
   kill "$pid" 2>/dev/null || true
   deadline=$((SECONDS + 5))
   while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$(fence_pidfile)"
   log "power switch stopped"
 }
@@ -65,23 +74,51 @@ fence_guestfwd() {
     "$LAB_FENCE_GUEST_ADDRESS" "$LAB_FENCE_GUEST_PORT" "$LAB_FENCE_PORT" "$(fence_source_address "$1")"
 }
 
-# fence_install NODE: the STONITH plugin and the switch's secret on NODE (both over stdin).
-fence_install() {
-  local node=$1
-  # shellcheck disable=SC2016
-  lab_ssh "$node" 'set -eu
+# What fence_install runs on a node as root: the switch's secret is the first line of stdin, the
+# plugin the rest. The watchdog is QEMU's i6300esb at PCI 00:09.0 (node_boot). Exit 3: no watchdog.
+# shellcheck disable=SC2016
+FENCE_INSTALL_SCRIPT='set -eu
+IFS= read -r secret
+(
+  umask 077
+  mkdir -p /etc/xen-ha-lab
+  printf "%s\n" "$secret" >/etc/xen-ha-lab/.switch.secret.new
+  mv /etc/xen-ha-lab/.switch.secret.new /etc/xen-ha-lab/switch.secret
+)
+secret=
 d=/usr/lib/stonith/plugins/external
 mkdir -p "$d"
 cat >"$d/.xen-ha-lab-switch.new"
 chmod 0755 "$d/.xen-ha-lab-switch.new"
-mv "$d/.xen-ha-lab-switch.new" "$d/xen-ha-lab-switch"' <"$LAB_SRC/fence/xen-ha-lab-switch" ||
-    die "cannot install the STONITH plugin on $node"
-  lab_ssh "$node" 'set -eu
-umask 077
-mkdir -p /etc/xen-ha-lab
-cat >/etc/xen-ha-lab/.switch.secret.new
-mv /etc/xen-ha-lab/.switch.secret.new /etc/xen-ha-lab/switch.secret' <"$LAB_FENCE_DIR/secret" ||
-    die "cannot install the power switch's secret on $node"
+mv "$d/.xen-ha-lab-switch.new" "$d/xen-ha-lab-switch"
+# udev loads i6300esb from its PCI alias when nothing blacklists it; this does not depend on
+# that, and the file has it loaded at every boot, before fence_install comes back.
+printf "i6300esb\n" >/etc/modules-load.d/.xen-ha-lab-watchdog.conf.new
+mv /etc/modules-load.d/.xen-ha-lab-watchdog.conf.new /etc/modules-load.d/xen-ha-lab-watchdog.conf
+modprobe i6300esb
+# The driver registers as "i6300ESB timer": ask the device which module drives it.
+driver=$(readlink -f /sys/bus/pci/devices/0000:00:09.0/driver/module 2>/dev/null || :)
+if [ "${driver##*/}" != i6300esb ] || [ ! -c /dev/watchdog ]; then
+  echo "no i6300esb watchdog at PCI 00:09.0 with /dev/watchdog" >&2
+  exit 3
+fi'
+
+# fence_install NODE: the lab's equipment on NODE, in one SSH round trip, on every up and start:
+# the STONITH plugin (0755), the switch's secret (0600; over stdin like the plugin, never on a
+# command line), and the i6300esb watchdog driver, loaded now and listed in
+# /etc/modules-load.d/xen-ha-lab-watchdog.conf. Like a power cord, this is not the package's:
+# check-bare does not look at it and the package must not remove it.
+fence_install() {
+  local node=$1 secret="" rc=0
+  IFS= read -r secret <"$LAB_FENCE_DIR/secret" || true
+  [ -n "$secret" ] || die "the power switch's secret $LAB_FENCE_DIR/secret is missing or empty"
+  { printf '%s\n' "$secret"; cat "$LAB_SRC/fence/xen-ha-lab-switch"; } |
+    lab_ssh "$node" "$FENCE_INSTALL_SCRIPT" || rc=$?
+  case $rc in
+    0) ;;
+    3) die "$node has no watchdog device: it was booted without QEMU's i6300esb (by an older lab.sh?); 'lab.sh down' then 'lab.sh up' boots it with one" ;;
+    *) die "cannot install the STONITH plugin, the switch's secret and the watchdog driver on $node" ;;
+  esac
 }
 
 # fence_request ACTION NODE: asks the switch from this machine (status, on, off, reset).

@@ -12,7 +12,7 @@ import { startFakeQemu, type FakeQemu } from "../../lab/fence/fake-qemu";
 const PLUGIN = path.resolve(__dirname, "../../lab/fence/xen-ha-lab-switch");
 const SWITCH = path.resolve(__dirname, "../../lab/fence/power-switch.js");
 /** The commands the plugin runs, each wrapped to record its arguments and environment. */
-const WRAPPED = ["timeout", "bash", "cat", "head", "logger", "find", "tr"];
+const WRAPPED = ["timeout", "bash", "cat", "head", "logger", "find", "tr", "sleep"];
 
 jest.setTimeout(60000);
 
@@ -81,7 +81,7 @@ describe("what cluster-glue asks about the device", () => {
   });
 
   it("names its parameters in the order positional configs give them", async () => {
-    expect(await plugin(["getconfignames"])).toEqual({ code: 0, stdout: "hostlist\nswitch_address\nswitch_port\nsecret_file\n", stderr: "" });
+    expect(await plugin(["getconfignames"])).toEqual({ code: 0, stdout: "hostlist\nswitch_address\nswitch_port\nsecret_file\nreset_delay\n", stderr: "" });
   });
 
   it.each(["getinfo-devid", "getinfo-devname", "getinfo-devdescr", "getinfo-devurl"])("answers %s", async (action) => {
@@ -96,7 +96,7 @@ describe("what cluster-glue asks about the device", () => {
     expect([run.code, root.name, described]).toEqual([
       0,
       "parameters",
-      ["hostlist", "switch_address", "switch_port", "secret_file"].map((n) => ["parameter", n, ["content", "shortdesc", "longdesc"]]),
+      ["hostlist", "switch_address", "switch_port", "secret_file", "reset_delay"].map((n) => ["parameter", n, ["content", "shortdesc", "longdesc"]]),
     ]);
   });
 
@@ -158,6 +158,58 @@ describe("fencing", () => {
     const secret = fs.readFileSync(secretFile(), "utf8").trim();
     const log = fs.readFileSync(recorded(), "utf8");
     expect([log.includes("timeout 60 bash -c"), log.includes(secret)]).toEqual([true, false]);
+  });
+});
+
+describe("reset_delay: who waits in a fence race", () => {
+  it("waits reset_delay seconds before it asks the switch to reset", async () => {
+    const before = ha1.commands.length;
+    const start = Date.now();
+    const run = plugin(["reset", "ha1"], { reset_delay: "1" });
+    const askedAfterMs = (await when(() => ha1.commands.length > before)) - start;
+    expect([(await run).code, ha1.commands.slice(before), askedAfterMs >= 1000]).toEqual([0, ["system_reset"], true]);
+  });
+
+  it("says in the log that it waits, and for what", async () => {
+    const run = await plugin(["reset", "ha1"], { reset_delay: "1" });
+    expect(run.stderr).toContain("waiting reset_delay=1s before reset ha1");
+  });
+
+  it("waits before an off too: with no switch to answer, the off fails only after the wait", async () => {
+    const start = Date.now();
+    const run = await plugin(["off", "ha1"], { reset_delay: "1", switch_port: String(await closedPort()) });
+    expect([run.code, Date.now() - start >= 1000, run.stderr.includes("waiting reset_delay=1s before off ha1")]).toEqual([1, true, true]);
+  });
+
+  it.each([["status"], ["on", "ha1"]])("does not wait for %s", async (...args) => {
+    const start = Date.now();
+    const run = await plugin(args, { reset_delay: "30" });
+    expect([run.code, run.stderr.includes("waiting"), Date.now() - start < 10000]).toEqual([0, false, true]);
+  });
+
+  it("resets at once when configured with the first four parameters only, as before reset_delay existed", async () => {
+    const before = ha1.commands.length;
+    const run = await plugin(["reset", "ha1"]);
+    expect([run.code, run.stderr.includes("waiting"), ha1.commands.slice(before)]).toEqual([0, false, ["system_reset"]]);
+  });
+
+  it("takes an empty reset_delay as 0", async () => {
+    const run = await plugin(["reset", "ha1"], { reset_delay: "" });
+    expect([run.code, run.stderr.includes("waiting")]).toEqual([0, false]);
+  });
+
+  it.each(["0", "600", " 2 ", "3\t"])("accepts %j (a positional last parameter keeps the line's blanks)", async (value) => {
+    expect((await plugin(["status"], { reset_delay: value })).code).toBe(0);
+  });
+
+  it.each(["601", "-1", "1.5", "010", "0x10", "1e2", "abc", "1 2", "+5"])("refuses %j and resets nothing", async (value) => {
+    const before = ha1.commands.length;
+    const run = await plugin(["reset", "ha1"], { reset_delay: value });
+    expect([run.code, ha1.commands.length, run.stderr]).toEqual([1, before, expect.stringContaining("is not a whole number of seconds from 0 to 600")]);
+  });
+
+  it("refuses an invalid reset_delay in status too, so Heartbeat finds it when it checks the device", async () => {
+    expect((await plugin(["status"], { reset_delay: "601" })).code).toBe(1);
   });
 });
 
@@ -228,6 +280,16 @@ function listeningPort(child: ChildProcess): Promise<number> {
     child.stderr!.on("data", (d) => (err += d));
     child.once("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
   });
+}
+
+/** Date.now() once the condition holds, checked every 10 ms. */
+async function when(condition: () => boolean, timeoutMs = 20000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`the condition did not hold within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now();
 }
 
 async function waitForFile(file: string, timeoutMs = 10000): Promise<string> {
