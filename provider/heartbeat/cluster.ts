@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
 import { isHostKeyConflictError, isHostKeyMismatchError, RefusedError } from "../errors";
+import { warnAll } from "../engine-log";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { refreshedInputs } from "../refreshed-inputs";
 import { secretInput } from "../secret-input";
@@ -20,6 +21,7 @@ import {
   type ClusterNode,
   type Reports,
 } from "./nodes";
+import { heartbeatAttention, nodeHealthOf, type NodeHealth } from "./attention";
 import { heartbeatPaths } from "./render";
 import { checkNodes, heartbeatClusterRules, planAuthKeyRotation } from "./rules";
 import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
@@ -42,6 +44,8 @@ export type HeartbeatClusterArgs = ArgsOf<HeartbeatClusterInputArgs>;
 export class HeartbeatCluster extends pulumi.dynamic.Resource {
   /** Which node holds which group, and where each group's DomUs run, as last read. */
   declare readonly groups: pulumi.Output<GroupPlacement[]>;
+  /** Per node as last read: its boot id, and whether Heartbeat holds the watchdog. */
+  declare readonly nodeHealth: pulumi.Output<NodeHealth[]>;
   /** Where a node differed from the inputs when last read; the next up corrects it. */
   declare readonly drift: pulumi.Output<NodeDrift[]>;
   /** The authkeys key number in use (it alternates between 1 and 2 as the key changes). */
@@ -60,6 +64,8 @@ export class HeartbeatCluster extends pulumi.dynamic.Resource {
         stonith: secretInput(args.stonith),
         groups: undefined,
         drift: undefined,
+        nodeHealth: undefined,
+        upBootIds: undefined,
         authKeyIndex: undefined,
         observedHostKeys: undefined,
       },
@@ -88,8 +94,21 @@ function authKeyIndexOf(props: Props): number {
   return typeof props.authKeyIndex === "number" ? props.authKeyIndex : 1;
 }
 
+/** Create and update record the boot ids they saw: a later read that finds others reports the restart. */
 function outputs(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], reports: Reports, authKeyIndex: number): Props {
-  return { ...c, ...viewOf(c, reports, authKeyIndex), authKeyIndex, observedHostKeys: nodes.map((n) => n.host.hostKey) };
+  return {
+    ...c,
+    ...viewOf(c, reports, authKeyIndex),
+    authKeyIndex,
+    observedHostKeys: nodes.map((n) => n.host.hostKey),
+    nodeHealth: nodeHealthOf(c, reports),
+    upBootIds: reports.map((r) => r?.bootId ?? ""),
+  };
+}
+
+/** The warnings of a read (or of a preview, from what the last read recorded). */
+async function warnAttention(c: HeartbeatClusterInputs, props: Props, health: NodeHealth[], running: boolean[]): Promise<void> {
+  await warnAll(heartbeatAttention(c, Array.isArray(props.upBootIds) ? props.upBootIds : undefined, health, running));
 }
 
 function refuseUnfitNodes(c: HeartbeatClusterInputs, reports: Parameters<typeof checkNodes>[1]): void {
@@ -110,7 +129,14 @@ async function rotateKey(before: HeartbeatClusterInputs, c: HeartbeatClusterInpu
 export const heartbeatClusterLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
-  diff: async (_id, olds, news) => diffWith(spec, olds, news),
+  async diff(_id, olds, news) {
+    const recorded = heartbeatClusterSchema.safeParse(olds);
+    if (recorded.success && Array.isArray(olds.nodeHealth)) {
+      const health = olds.nodeHealth as NodeHealth[];
+      await warnAttention(recorded.data, olds, health, health.map(() => false));
+    }
+    return diffWith(spec, olds, news);
+  },
 
   async create(raw) {
     const c = heartbeatClusterSchema.parse(raw);
@@ -144,7 +170,9 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const gone = reports.every((r) => r && !r.heartbeatRunning && Object.values(r.files).every((f) => f === null));
     if (gone) return {};
     const keys = nodes.map((n, i) => n?.host.hostKey ?? recordedKeys(props)[i]);
-    return { id, props: { ...props, ...viewOf(c, reports, index, unreadable), observedHostKeys: keys } };
+    const nodeHealth = nodeHealthOf(c, reports);
+    await warnAttention(c, props, nodeHealth, reports.map((r) => r?.heartbeatRunning === true));
+    return { id, props: { ...props, ...viewOf(c, reports, index, unreadable), observedHostKeys: keys, nodeHealth } };
   },
 
   async update(_id, olds, news) {

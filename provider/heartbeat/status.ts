@@ -35,6 +35,11 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
     literal(`  printf 'service\\t%s\\t%s\\t%s\\n' "$s" "$(systemctl is-active "$s.service" 2>/dev/null || true)" "$(systemctl is-enabled "$s.service" 2>/dev/null || true)"`),
     literal("done"),
     ...(c.watchdog ? [sh`if [ -c ${c.watchdog} ]; then printf 'watchdog\\tpresent\\n'; else printf 'watchdog\\tabsent\\n'; fi`] : []),
+    // Heartbeat's master process keeps the watchdog open while it runs; a node whose Heartbeat hangs is then reset.
+    ...(c.watchdog
+      ? [sh`held=no; for p in $(pidof heartbeat); do if ls -l /proc/$p/fd 2>/dev/null | grep -q -- "-> "${c.watchdog}"$"; then held=yes; fi; done; printf 'watchdogheld\\t%s\\n' "$held"`]
+      : []),
+    literal(`printf 'boot\\t%s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"`),
     ...(c.stonith ? [sh`printf 'stonith\\t%s\\n' "$(stonith -t ${c.stonith.type} -n 2>/dev/null | tr -s ' \\t\\n' ' ')"`] : []),
     ...(c.dopd ? [sh`if [ -x ${DOPD_PATH} ]; then printf 'dopd\\tpresent\\n'; else printf 'dopd\\tabsent\\n'; fi`] : []),
     literal("if cl_status hbstatus >/dev/null 2>&1; then"),
@@ -67,6 +72,10 @@ export interface HeartbeatNodeReport {
   services: Record<"heartbeat" | "xendomains", { active: string; enabled: string }>;
   /** Whether the watchdog device exists; undefined when no watchdog is configured. */
   watchdogPresent: boolean | undefined;
+  /** Whether a Heartbeat process holds the watchdog open; undefined when no watchdog is configured. */
+  watchdogHeld: boolean | undefined;
+  /** The kernel's boot id: another one means the node restarted (fenced, crashed or rebooted). */
+  bootId: string;
   /** The STONITH plugin's parameters as `stonith -t TYPE -n` lists them (none: no such plugin); undefined when no STONITH is configured. */
   stonithParameters: string[] | undefined;
   /** Whether dopd is installed; undefined when dopd is not configured. */
@@ -91,6 +100,8 @@ export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
     links: [],
     services: { heartbeat: { active: "", enabled: "" }, xendomains: { active: "", enabled: "" } },
     watchdogPresent: undefined,
+    watchdogHeld: undefined,
+    bootId: "",
     stonithParameters: undefined,
     dopdPresent: undefined,
     heartbeatRunning: false,
@@ -117,6 +128,12 @@ export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
         break;
       case "watchdog":
         r.watchdogPresent = a === "present";
+        break;
+      case "watchdogheld":
+        r.watchdogHeld = a === "yes";
+        break;
+      case "boot":
+        r.bootId = a.trim();
         break;
       case "stonith":
         r.stonithParameters = a.split(" ").filter((name) => name !== "");

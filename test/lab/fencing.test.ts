@@ -155,7 +155,9 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
       await labRun(home, `dd if=/dev/urandom of=${d.device} bs=1M seek=${MARKER_OFFSET_MIB} count=1 oflag=direct status=none`);
       markers[name] = await markerOf(home, d.device);
     }
-    expect([changeCount(up.changes) > 10, facts]).toEqual([true, [["600", "2", "1", "1"], ["600", "2", "1", "1"]]]);
+    const health = (await stack.exportState()).deployment as { resources?: { urn: string; outputs?: Record<string, unknown> }[] };
+    const nodeHealth = health.resources?.find((r) => r.urn.endsWith("HeartbeatCluster::cluster-heartbeat"))?.outputs?.nodeHealth as { watchdog: string }[];
+    expect([changeCount(up.changes) > 10, facts, nodeHealth.map((h) => h.watchdog)]).toEqual([true, [["600", "2", "1", "1"], ["600", "2", "1", "1"]], ["held", "held"]]);
   });
 
   it("a second up changes nothing", async () => {
@@ -204,7 +206,20 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
     await waitForClusterAtHome();
     const seen = await stop();
     report(`both links cut: ${seen.samples} samples of xl list on both nodes, ${seen.unobserved} incomplete (ha2 rebooting)`);
-    expect([resets, seconds < 300, webMarker, seen.twice, await markerOf("ha1", DISKS.test.device)]).toEqual([["ha2 from 127.0.1.1"], true, markers.web, [], markers.test]);
+    // The next refresh says ha2 was fenced since the last up; the up after it records that as seen.
+    const refresh = await stack.refresh();
+    await stack.up();
+    const again = await stack.refresh();
+    const restarted = /ha2\.domain\.local has restarted since the last up/;
+    expect([
+      resets,
+      seconds < 300,
+      webMarker,
+      seen.twice,
+      await markerOf("ha1", DISKS.test.device),
+      restarted.test(`${refresh.stdout}\n${refresh.stderr}`),
+      restarted.test(`${again.stdout}\n${again.stderr}`),
+    ]).toEqual([["ha2 from 127.0.1.1"], true, markers.web, [], markers.test, true, false]);
   });
 
   it("a hung Heartbeat on ha2 (its master process stopped) gets ha2 reset, and ha1 runs its guest", async () => {
