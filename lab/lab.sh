@@ -31,6 +31,7 @@ usage: lab.sh COMMAND [ARGS]
   check-bare              record and check that both nodes are bare hosts (run/bare/NODE.txt)
   guest-tarball           build the rootfs tarball for xen-create-image --install-method=tar
   fence ACTION NODE       ask the lab's power switch: status, on, off, reset
+  seed-by-hand            build the recipe's cluster by hand on the two bare nodes (lab/seed-by-hand/)
 USAGE
 }
 
@@ -266,6 +267,7 @@ main() {
     check-bare) check_bare ;;
     guest-tarball) cmd_guest_tarball ;;
     fence) cmd_fence "$@" ;;
+    seed-by-hand) exec bash "$LAB_SRC/seed-by-hand/build.sh" "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;
   esac
