@@ -179,6 +179,10 @@ function heartbeatAttention(model: StatusModel, lines: readonly HeartbeatLine[])
   const items: AttentionItem[] = [];
   for (const l of lines) if (l.state === "stopped" || l.state === "not installed") items.push({ rank: Rank.heartbeat, text: `Heartbeat is ${l.state === "stopped" ? "not running" : "not installed"} on ${l.node}` });
   for (const n of model.cluster.heartbeat?.nodes ?? []) {
+    const bootId = surveyOf(model, n.node)?.bootId;
+    if (n.upBootId && bootId && bootId !== n.upBootId) {
+      items.push({ rank: Rank.node, text: `${n.node} has restarted since the last up (fenced, reset by its watchdog, crashed or rebooted); find out why before the next up` });
+    }
     const holders = lines.filter((l) => l.holds.split(" + ").includes(n.group)).map((l) => l.node);
     if (holders.length > 1) items.push({ rank: Rank.splitBrain, text: `Heartbeat group ${n.group} is held by ${listing(holders)} at once (Heartbeat split brain)` });
   }

@@ -29,8 +29,11 @@ export interface ClusterDrbd {
 }
 
 export interface ClusterHeartbeat {
-  /** In the resource's `nodes` order; node i's group is `resourceGroups[i]`. */
-  nodes: { node: string; hostname: string | undefined; group: string }[];
+  /**
+   * In the resource's `nodes` order; node i's group is `resourceGroups[i]`. `upBootId`: the boot id
+   * the last `up` saw, when the state records one.
+   */
+  nodes: { node: string; hostname: string | undefined; group: string; upBootId: string | undefined }[];
 }
 
 export interface ClusterState {
@@ -155,7 +158,8 @@ function heartbeatOf(r: StackResource, nodeAt: (c: unknown) => ClusterNode | und
     nodes: asArray(r.outputs.nodes).map((n, i) => {
       const node = asRecord(n) ?? {};
       const hostname = asString(node.name);
-      return { node: nodeAt(node.connection)?.name ?? hostname ?? "?", hostname, group: groups[i] ?? DEFAULT_GROUPS[i] ?? `group ${i + 1}` };
+      const upBootId = asString(asArray(r.outputs.upBootIds)[i]);
+      return { node: nodeAt(node.connection)?.name ?? hostname ?? "?", hostname, group: groups[i] ?? DEFAULT_GROUPS[i] ?? `group ${i + 1}`, upBootId };
     }),
   };
 }

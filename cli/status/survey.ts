@@ -38,6 +38,8 @@ export interface NodeSurvey {
   drbd: { ok: true; proc: ProcDrbd; finishSeconds: Record<number, number> } | { ok: false; error: string } | undefined;
   heartbeat: HeartbeatView;
   links: { link: LinkName; address: string; state: LinkState }[];
+  /** The kernel's boot id; "" when it could not be read. */
+  bootId: string;
 }
 
 /** The survey script; `procDrbd` is a parameter only so tests can run it against a fixture. */
@@ -50,6 +52,8 @@ export function buildSurveyScript(targets: LinkTargets, procDrbd = "/proc/drbd")
     literal("set -u"),
     literal(`echo '${MARK} uname'`),
     literal("uname -n"),
+    literal(`echo '${MARK} boot'`),
+    literal("cat /proc/sys/kernel/random/boot_id 2>/dev/null || true"),
     literal("if command -v xl >/dev/null 2>&1; then tool=xl; elif command -v xm >/dev/null 2>&1; then tool=xm; else tool=none; fi"),
     literal(`echo "${MARK} domains $tool"`),
     literal(`if [ "$tool" != none ]; then`),
@@ -96,6 +100,7 @@ export function parseSurvey(stdout: string, stderr = ""): NodeSurvey {
   const drbdSection = sections.find((s) => s.name === "drbd");
   return {
     nodename: (sections.find((s) => s.name === "uname")?.body ?? "").trim(),
+    bootId: (sections.find((s) => s.name === "boot")?.body ?? "").trim(),
     toolstack: tool === "xl" || tool === "xm" ? tool : undefined,
     domains: domainsOf(tool, exit, domainsHead?.body ?? "", stderr),
     drbd: drbdSection === undefined || drbdSection.args[0] === "absent" ? undefined : procDrbdOf(drbdSection.body),
