@@ -329,7 +329,9 @@ describeWithEngine("XenDomU on the lab through the engine", () => {
     const cstates = () => Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm cstate ${g.resource}`).then((s) => s.trim())));
     await Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm disconnect ${g.resource}`)));
     // Both sides write while apart: the peer promoted by hand, the guest at home through its counter.
-    await labRun(peer, `drbdadm primary ${g.resource} && dd if=/dev/urandom of=${g.device} bs=4k seek=4096 count=1 oflag=direct status=none && drbdadm secondary ${g.resource}`);
+    // The peer stays Primary: with one Primary left at the reconnect, the package's after-sb-1pri
+    // (discard-secondary) would settle it by itself; two Primaries are a split brain DRBD leaves to a person.
+    await labRun(peer, `drbdadm primary ${g.resource} && dd if=/dev/urandom of=${g.device} bs=4k seek=4096 count=1 oflag=direct status=none`);
     const seen = (await counterOn(home, g.device))?.counter ?? 0;
     await waitFor(async () => ((await counterOn(home, g.device))?.counter ?? 0) > seen || undefined, { timeoutMs: 120_000, intervalMs: 2000, what: `${g.name} to write at home` });
     await Promise.all(LAB_NODES.map((n) => labRun(n, `drbdadm connect ${g.resource}`)));
