@@ -2,29 +2,17 @@
  * The whole seed in one `pulumi up` on bare lab nodes (TwoNodeXenHa), then what users install it
  * for: a host dies and its DomU comes back on the survivor with its data.
  */
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { statusReport } from "../../cli/status/report";
-import { LogicalVolume, TwoNodeXenHa, type ClusterVmArgs } from "../../index";
+import { LogicalVolume, TwoNodeXenHa } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, type EngineStack } from "../support/engine";
-import { labConnection, labDomains, labHolding, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
-import { report } from "../support/lab-inputs";
+import { labDomains, labHolding, labKill, labLink, labPing, labRun, labStart, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labClusterNode, labGuestVm, report } from "../support/lab-inputs";
 
 // Each step takes a few minutes: a stuck one fails well before a CI run's end.
 jest.setTimeout(20 * 60_000);
 
-const GUEST = "/var/lib/xen-ha-lab/guest";
-const vm = (name: string, slot: number, home: string, ip: string): ClusterVmArgs => ({
-  name,
-  slot,
-  home,
-  type: "pvh",
-  memory: 128,
-  ip,
-  diskSize: "64M",
-  swapSize: null,
-  install: { method: "kernel", kernel: `${GUEST}/vmlinuz`, ramdisk: `${GUEST}/initrd.img`, extra: `console=hvc0 ip=${ip}/24 name=${name}` },
-});
+const vm = labGuestVm;
 
 const desired = {
   vms: [vm("test", 0, "ha1", "10.1.1.50")],
@@ -37,19 +25,7 @@ const desired = {
 };
 
 function program() {
-  const lab = labConnection();
-  const privateKey = pulumi.secret(readFileSync(lab.privateKeyPath, "utf8"));
-  const node = (name: LabNodeName) => {
-    const n = lab.nodes[name];
-    return {
-      name,
-      hostname: `${name}.domain.local`,
-      connection: pulumi.output({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey }),
-      publicAddress: n.publicAddress,
-      crossoverAddress: n.crossoverAddress,
-      volumeGroupDevices: [n.dataDisk],
-    };
-  };
+  const node = labClusterNode;
   const cluster = new TwoNodeXenHa("cluster", {
     nodes: [node("ha1"), node("ha2")],
     metaVolumeSize: "512M",

@@ -7,44 +7,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { TwoNodeXenHa, type ClusterVmArgs } from "../../index";
+import { TwoNodeXenHa } from "../../index";
 import { changeCount, createEngineStack, describeWithEngine, type EngineStack } from "../support/engine";
-import { labConnection, labDir, labDomains, labExec, labHolding, labLink, labRun, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
-import { report } from "../support/lab-inputs";
+import { labDir, labDomains, labExec, labHolding, labLink, labRun, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labClusterNode, labGuestVm, report } from "../support/lab-inputs";
 
 jest.setTimeout(20 * 60_000);
 
-const GUEST = "/var/lib/xen-ha-lab/guest";
 const FENCE_DELAY_SECONDS = 15;
-const vm = (name: string, slot: number, home: string, ip: string): ClusterVmArgs => ({
-  name,
-  slot,
-  home,
-  type: "pvh",
-  memory: 128,
-  ip,
-  diskSize: "64M",
-  swapSize: null,
-  install: { method: "kernel", kernel: `${GUEST}/vmlinuz`, ramdisk: `${GUEST}/initrd.img`, extra: `console=hvc0 ip=${ip}/24 name=${name}` },
-});
+const vm = labGuestVm;
 const VMS = [vm("test", 0, "ha1", "10.1.1.50"), vm("web", 1, "ha2", "10.1.1.51")];
 /** Each VM's disk: its DRBD resource and device (slot N is minor 2N+1). */
 const DISKS = { test: { resource: "test-disk", device: "/dev/drbd1" }, web: { resource: "web-disk", device: "/dev/drbd3" } } as const;
 
 function program() {
-  const lab = labConnection();
-  const privateKey = pulumi.secret(readFileSync(lab.privateKeyPath, "utf8"));
-  const node = (name: LabNodeName) => {
-    const n = lab.nodes[name];
-    return {
-      name,
-      hostname: `${name}.domain.local`,
-      connection: pulumi.output({ host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey }),
-      publicAddress: n.publicAddress,
-      crossoverAddress: n.crossoverAddress,
-      volumeGroupDevices: [n.dataDisk],
-    };
-  };
+  const node = labClusterNode;
   const outlet = (name: LabNodeName) => ({ hostlist: `${name}.domain.local:${name}`, switch_address: "10.0.2.100", switch_port: "7999", secret_file: "/etc/xen-ha-lab/switch.secret" });
   const cluster = new TwoNodeXenHa("cluster", {
     nodes: [node("ha1"), node("ha2")],

@@ -1,6 +1,7 @@
 /** Inputs of this package's resources that point at the lab's nodes. */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterVmArgs } from "../../components/types";
 import type { ConnectionInput } from "../../provider/ssh/connection";
 import { labConnection, type LabNodeName } from "./lab";
 
@@ -23,6 +24,36 @@ export function labConnectionInput(
     privateKey: plainKey ? key : pulumi.secret(key),
     ...(pin ? { hostKey: n.hostKey } : {}),
   });
+}
+
+/** A lab node as TwoNodeXenHa takes it: its FQDN `NAME.domain.local`, the pinned connection, its addresses and data disk. */
+export function labClusterNode(name: LabNodeName) {
+  const n = labConnection().nodes[name];
+  return {
+    name,
+    hostname: `${name}.domain.local`,
+    connection: labConnectionInput(name, { pin: true }),
+    publicAddress: n.publicAddress,
+    crossoverAddress: n.crossoverAddress,
+    volumeGroupDevices: [n.dataDisk],
+  };
+}
+
+const GUEST = "/var/lib/xen-ha-lab/guest";
+
+/** A small PVH guest of the lab's own kernel and initrd, with a 64M disk and no swap. */
+export function labGuestVm(name: string, slot: number, home: string, ip: string): ClusterVmArgs {
+  return {
+    name,
+    slot,
+    home,
+    type: "pvh",
+    memory: 128,
+    ip,
+    diskSize: "64M",
+    swapSize: null,
+    install: { method: "kernel", kernel: `${GUEST}/vmlinuz`, ramdisk: `${GUEST}/initrd.img`, extra: `console=hvc0 ip=${ip}/24 name=${name}` },
+  };
 }
 
 /** Prints a figure a test measured, so it shows in CI's log. */
