@@ -12,6 +12,7 @@ import type { NodeNetworkArgs } from "../provider/network/node-network";
 import type { XenDomUArgs } from "../provider/xen/domu";
 import { DEFAULT_BRIDGE } from "../provider/xen/schema";
 import type { ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./types";
+import { diskNumberingOf } from "./drbd-numbering";
 import { validate } from "./validate";
 
 export interface NodePlan {
@@ -63,6 +64,8 @@ export interface ClusterPlan {
   vms: VmPlan[];
   /** For the node-wide data: the volume groups and meta volumes. */
   keep: DataKeeping;
+  /** Take over what exists (`adopt`): passed to every child that can find its thing made already. */
+  adopt: boolean;
 }
 
 const shortNameOf = (fqdn: string) => fqdn.split(".")[0]!;
@@ -110,6 +113,7 @@ export function clusterPlan(args: TwoNodeXenHaArgs): ClusterPlan {
     },
     vms: args.vms.map((vm) => vmPlan(vm, args, volumeGroupName, bridge)),
     keep: defined({ protect: args.protectData, retainOnDelete: args.retainDataOnDelete }),
+    adopt: args.adopt === true,
   };
 }
 
@@ -118,33 +122,30 @@ function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: stri
   const diskSize = vm.diskSize ?? "5G";
   const swapSize = vm.swapSize === undefined ? "384M" : vm.swapSize;
   const xenTools = vm.install.method === "xen-tools";
-  const volumes: { volume: string; size: pulumi.Input<string>; vdev: string }[] = [
-    { volume: `${vm.name}-disk`, size: diskSize, vdev: xenTools ? "xvda2" : "xvda" },
-    ...(swapSize !== null ? [{ volume: `${vm.name}-swap`, size: swapSize, vdev: xenTools ? "xvda1" : "xvdb" }] : []),
-  ];
-  const drbdResources = volumes.map((v, k) => {
-    const minor = 2 * vm.slot + 1 + k;
+  const adopt = args.adopt === true;
+  const drbdResources = diskNumberingOf(vm).map((d) => {
     return {
-      name: v.volume,
-      volume: v.volume,
-      size: v.size,
-      vdev: v.vdev,
+      name: d.resource,
+      volume: d.volume,
+      size: d.kind === "disk" ? diskSize : (swapSize as pulumi.Input<string>),
+      vdev: d.vdev,
       args: {
-        name: v.volume,
+        name: d.resource,
         initialSyncSource: args.nodes[homeIndex]!.hostname,
         // xen-create-image put a system on the home node's volumes: it must be copied. New volumes are empty.
         skipInitialSync: !xenTools,
         // The component deletes the backing volumes with the resource: meta-data left in the slot's
         // index would make a VM added again there take fresh volumes for an UpToDate pair.
         wipeMetadataOnDelete: true,
+        ...(adopt ? { adopt: true } : {}),
         nodes: args.nodes.map((n) => ({
           connection: n.connection,
           hostname: n.hostname,
           address: n.crossoverAddress,
-          port: 7788 + minor,
-          device: `/dev/drbd${minor}`,
-          disk: `/dev/${volumeGroupName}/${v.volume}`,
-          metaDisk: { device: `/dev/${volumeGroupName}/meta`, index: minor - 1 },
+          port: d.port,
+          device: `/dev/drbd${d.minor}`,
+          disk: `/dev/${volumeGroupName}/${d.volume}`,
+          metaDisk: { device: `/dev/${volumeGroupName}/meta`, index: d.metaIndex },
         })) as DrbdResourceArgs["nodes"],
       },
     };

@@ -72,10 +72,10 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
 
     const nodes = plan.nodes.map((n) => {
       const network = new NodeNetwork(`${name}-${n.name}-network`, n.network, options([]));
-      const volumeGroup = new VolumeGroup(`${name}-${n.name}-vg`, { connection: n.connection, name: plan.volumeGroupName, devices: n.volumeGroupDevices }, options([network], plan.keep));
+      const volumeGroup = new VolumeGroup(`${name}-${n.name}-vg`, { connection: n.connection, name: plan.volumeGroupName, devices: n.volumeGroupDevices, ...adopting(plan) }, options([network], plan.keep));
       const metaVolume = new LogicalVolume(
         `${name}-${n.name}-meta`,
-        { connection: n.connection, volumeGroup: plan.volumeGroupName, name: "meta", size: plan.metaVolumeSize, zeroOnCreate: true },
+        { connection: n.connection, volumeGroup: plan.volumeGroupName, name: "meta", size: plan.metaVolumeSize, zeroOnCreate: true, ...adopting(plan) },
         options([volumeGroup], plan.keep),
       );
       return { network, volumeGroup, metaVolume };
@@ -96,6 +96,9 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
   }
 }
 
+/** `adopt` for a child, only when taking over: a program that never adopts keeps its inputs as they were. */
+const adopting = (plan: ClusterPlan): { adopt?: true } => (plan.adopt ? { adopt: true } : {});
+
 /** One VM's volumes, DRBD resources, image (for xen-tools) and DomU. */
 function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResources[], trust: XenMigrationTrust, options: ChildOptions): VmResources {
   const home = vm.homeIndex;
@@ -107,7 +110,7 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
     const node = plan.nodes[i]!;
     const lv = new LogicalVolume(
       `${name}-${node.name}-${lvName}`,
-      { connection: node.connection, volumeGroup: plan.volumeGroupName, name: lvName, size, zeroOnCreate },
+      { connection: node.connection, volumeGroup: plan.volumeGroupName, name: lvName, size, zeroOnCreate, ...adopting(plan) },
       options([nodes[i]!.volumeGroup, ...deps], vm.keep),
     );
     volumes[lvName]![node.name] = lv;
@@ -119,7 +122,7 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
     const { method: _method, ...imageOptions } = vm.install;
     const made = new XenToolsImage(
       `${name}-${vm.name}-image`,
-      { ...imageOptions, connection: plan.nodes[home]!.connection, name: vm.name, ip: vm.ip ?? "", volumeGroup: plan.volumeGroupName, size: vm.xenToolsDiskSize, swap: vm.xenToolsSwapSize, memory: vm.memory },
+      { ...imageOptions, connection: plan.nodes[home]!.connection, name: vm.name, ip: vm.ip ?? "", volumeGroup: plan.volumeGroupName, size: vm.xenToolsDiskSize, swap: vm.xenToolsSwapSize, memory: vm.memory, ...adopting(plan) },
       options([metaVolumes[home]!], vm.keep),
     );
     image = made;
@@ -156,6 +159,7 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
       ...vm.domain,
       ...boot,
       disks: vm.drbdResources.map((r) => ({ drbd: r.name, vdev: r.vdev })),
+      ...adopting(plan),
     },
     options([...Object.values(drbd), trust, ...networks]),
   );

@@ -108,10 +108,30 @@ export interface ClusterVmArgs {
   extraConfig?: Record<string, pulumi.Input<ExtraConfigValue>>;
   /** Let a change of `home` save, copy and restore a guest that cannot live-migrate. Default false. */
   allowNonLiveMove?: boolean;
+  /**
+   * The VM's DRBD numbering where it is not the one `slot` gives: for a cluster built by hand whose
+   * resources the component takes over (`adopt`). Per disk (`disk`, and `swap` when the VM has
+   * one). Plain: it names resources and decides devices and ports. Default: the slot's numbering.
+   */
+  drbd?: { disk?: VmDrbdNumbering; swap?: VmDrbdNumbering };
   /** This VM's `protectData`, instead of the cluster's. Default: the cluster's. */
   protectData?: boolean;
   /** This VM's `retainDataOnDelete`, instead of the cluster's. Default: the cluster's. */
   retainDataOnDelete?: boolean;
+}
+
+/** One disk's DRBD numbering, each field defaulting to what the VM's `slot` gives. */
+export interface VmDrbdNumbering {
+  /** DRBD resource name, also the backing volume's name. Default `NAME-disk` / `NAME-swap`. */
+  resource?: string;
+  /** Device minor (`/dev/drbdN`). Default 2×slot+1 for the disk, 2×slot+2 for swap. */
+  minor?: number;
+  /** TCP port on the crossover link, the same on both nodes. Default 7788 + minor. */
+  port?: number;
+  /** Index in the shared meta-data volume, the same on both nodes. Default minor − 1. */
+  metaIndex?: number;
+  /** Device the guest sees (`xvda2`). Default `xvda2`/`xvda1` for a xen-tools VM, `xvda`/`xvdb` otherwise. */
+  vdev?: string;
 }
 
 export type VmInstall =
@@ -145,6 +165,17 @@ export interface TwoNodeXenHaArgs {
   heartbeat: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
   /** The guests. */
   vms: ClusterVmArgs[];
+  /**
+   * Take over what exists on the nodes: a cluster built by hand. Volume groups, volumes, DRBD
+   * resources and guests that exist are adopted as they are (no volume made again, no create-md,
+   * no resync, no guest restarted) instead of being refused; Heartbeat's files, the resource
+   * scripts and the migration trust are rewritten in place without a restart. A DRBD resource
+   * that runs on another minor, port, disk or meta-data index than the inputs say, or that is not
+   * Connected and UpToDate on both nodes, is refused in preview, naming the difference (set the
+   * VM's `drbd` numbering to what runs). What was adopted is left on the nodes when it is deleted.
+   * Default false.
+   */
+  adopt?: boolean;
   /**
    * Pulumi's `protect` on every resource that holds data: the volume groups, the meta and backing
    * volumes, the DRBD resources and the xen-tools images. A program that drops a VM, or a

@@ -16,6 +16,7 @@ import { connectionSchema } from "../provider/ssh/connection";
 import { hostLabel, hostOrIPv4Address, interfaceName, ipv4Address, memoryMiB, parseSize, size } from "../provider/values";
 import { bridgeName, commandLineText, crashActions, domUName, extraConfigSchema, guestTypes, hostPath, macAddress } from "../provider/xen/schema";
 import { xenToolsGuestName, xenToolsImageSchema, xenToolsSize } from "../provider/xen/xen-tools";
+import { diskNumberingOf } from "./drbd-numbering";
 import type { ClusterVmArgs, TwoNodeXenHaArgs } from "./types";
 
 /** Whether a value is a pulumi Output, an unknown or a promise: checked by the child resource once known. */
@@ -77,6 +78,16 @@ const VM_FIELD_FOR_CONFIG_KEY: Readonly<Record<string, string>> = {
   on_crash: "onCrash",
 };
 
+const numberingSchema = z
+  .object({
+    resource: resourceName.optional(),
+    minor: z.number().int().min(0).max(MAX_MINOR).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    metaIndex: z.number().int().min(0).optional(),
+    vdev: z.string().regex(/^(xvd|hd|sd)[a-z]+[0-9]*$/, "must be a virtual device such as xvda2").optional(),
+  })
+  .strict();
+
 const vmArgsSchema = z.object({
   name: domUName,
   slot: z.number().int("must be a whole number from 0").min(0, "must be a whole number from 0"),
@@ -98,6 +109,10 @@ const vmArgsSchema = z.object({
   onPoweroff: z.enum(crashActions).optional(),
   extraConfig: extraConfigSchema((key) => (Object.hasOwn(VM_FIELD_FOR_CONFIG_KEY, key) ? VM_FIELD_FOR_CONFIG_KEY[key] : undefined)).optional(),
   allowNonLiveMove: z.boolean().optional(),
+  drbd: z
+    .object({ disk: numberingSchema.optional(), swap: numberingSchema.optional() })
+    .strict()
+    .optional(),
   protectData: z.boolean().optional(),
   retainDataOnDelete: z.boolean().optional(),
 });
@@ -115,6 +130,7 @@ const clusterArgsSchema = z.object({
   vms: z.array(vmArgsSchema),
   protectData: z.boolean().optional(),
   retainDataOnDelete: z.boolean().optional(),
+  adopt: z.boolean().optional(),
 });
 
 /** The highest slot whose DRBD minors (2s+1, 2s+2) and ports (7788 + minor) exist. */
@@ -151,9 +167,42 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
     if (other !== undefined) fail(`${at}.slot`, `slot ${s} is already taken by ${other}; give each VM its own slot (a slot decides its DRBD devices ${numbering})`);
     slots.set(s, vm.name);
     if (s > MAX_SLOT) fail(`${at}.slot`, `slot ${s} would need DRBD ports or minors beyond what exists (${numbering}); use a slot of at most ${Math.floor(MAX_SLOT)}`);
-    const needed = (2 * s + 2) * META_BYTES_PER_INDEX;
-    if (metaBytes !== undefined && needed > metaBytes) {
-      fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${2 * s + 1}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
+    if (vm.drbd === undefined) {
+      const needed = (2 * s + 2) * META_BYTES_PER_INDEX;
+      if (metaBytes !== undefined && needed > metaBytes) {
+        fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${2 * s + 1}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
+      }
+    }
+  });
+  failures.push(...numberingFailures(vms, metaBytes));
+  return failures;
+}
+
+/**
+ * The DRBD numbering of every disk, as the slots and the VMs' `drbd` fields give it: no two disks
+ * may share a resource name, minor, port or meta-data index, and every index must fit the meta
+ * volume. Clashes between slots alone are reported on the slot, above.
+ */
+function numberingFailures(vms: readonly ClusterVmArgs[], metaBytes: number | undefined): InputFailure[] {
+  const failures: InputFailure[] = [];
+  type Holder = { what: string; own: boolean };
+  const taken = { resource: new Map<string, Holder>(), minor: new Map<string, Holder>(), port: new Map<string, Holder>(), metaIndex: new Map<string, Holder>() };
+  vms.forEach((vm, i) => {
+    if (vm === null || typeof vm !== "object" || !Number.isInteger(vm.slot) || vm.slot < 0 || !isKnown(vm.name)) return;
+    const own = vm.drbd !== undefined;
+    for (const d of diskNumberingOf(vm)) {
+      const at = `vms[${i}].drbd.${d.kind}`;
+      const what = `${vm.name}'s ${d.kind}`;
+      for (const field of ["resource", "minor", "port", "metaIndex"] as const) {
+        const key = String(d[field]);
+        const other = taken[field].get(key);
+        if (other !== undefined && (own || other.own)) failures.push({ property: `${at}.${field}`, reason: `${field} ${key} is already ${other.what}'s; give each disk its own` });
+        if (other === undefined) taken[field].set(key, { what, own });
+      }
+      const needed = (d.metaIndex + 1) * META_BYTES_PER_INDEX;
+      if (own && metaBytes !== undefined && needed > metaBytes) {
+        failures.push({ property: `${at}.metaIndex`, reason: `meta-data index ${d.metaIndex} needs a meta volume of ${formatBytes(needed)}; raise metaVolumeSize` });
+      }
     }
   });
   return failures;

@@ -7,7 +7,7 @@ import { CONFIG_DIR, resourceConfigPath } from "./render";
 import { minorOf, type DrbdNodeInputs, type DrbdResourceInputs } from "./schema";
 
 /** Marker lines between the sections of the status probe's output. */
-export const PROBE_SECTIONS = ["proc", "status", "kernel", "adjust", "config"] as const;
+export const PROBE_SECTIONS = ["proc", "status", "show", "kernel", "adjust", "config"] as const;
 export type ProbeSection = (typeof PROBE_SECTIONS)[number];
 export const probeMarker = (section: ProbeSection): string => `--8<-- ${section}`;
 const marker = (section: ProbeSection): Shell => sh`echo ${probeMarker(section)}`;
@@ -184,7 +184,8 @@ export function buildDownCommand(name: string): Shell {
 /**
  * One round trip with everything `read` needs on a node: its name (must match the `on` section),
  * the DRBD module version, /proc/drbd, `drbdsetup status` (the kernel's view, whatever the
- * installed files say) with its exit code, the last kernel line
+ * installed files say) with its exit code, what the kernel runs it on (`drbdsetup show`: minor,
+ * disks, addresses), the last kernel line
  * saying whether the resource's last handshake ended in an unresolved split brain, what `drbdadm
  * adjust` would change (its dry run, only where the resource file is installed), and the
  * installed resource file. Sections start with `probeMarker(...)` lines; see `parseStatusProbe`.
@@ -202,6 +203,8 @@ export function buildStatusProbeScript(name: string, device: string): Shell {
     literal("rc=0"),
     sh`drbdsetup status ${name} 2>&1 || rc=$?`,
     literal(`printf 'exit\\t%s\\n' "$rc"`),
+    marker("show"),
+    sh`drbdsetup show ${name} 2>/dev/null || true`,
     marker("kernel"),
     sh`dmesg 2>/dev/null | grep -F -e ${`block drbd${minor}: Split-Brain`} -e ${`drbd ${name}: Handshake successful`} | tail -n 1 || true`,
     marker("adjust"),
@@ -233,4 +236,14 @@ export function buildDeviceSizesScript(devices: readonly string[]): Shell {
     literal("set -eu"),
     ...devices.map((d) => sh`if [ -b ${d} ]; then printf 'size\\t%s\\t%s\\n' ${d} "$(blockdev --getsize64 ${d})"; else printf 'size\\t%s\\t-\\n' ${d}; fi`),
   ]);
+}
+
+/** Moves a staged file into place only where none exists (rename without replace), else drops it. */
+export function buildPlaceUnlessPresentCommand(staged: string, target: string): Shell {
+  return sh`mv -n ${staged} ${target}; rm -f ${staged}`;
+}
+
+/** Keeps a copy of a file as it is, once: an earlier copy is never overwritten. */
+export function buildKeepCopyCommand(path: string, copy: string): Shell {
+  return sh`[ -e ${copy} ] || cp -p ${path} ${copy}`;
 }

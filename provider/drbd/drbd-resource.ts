@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
 import { RefusedError } from "../errors";
+import type { InputFailure } from "../errors";
+import { containsUnknown, stripProviderKey } from "../inputs";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { refreshedInputs } from "../refreshed-inputs";
 import { pollUntil } from "../poll";
@@ -25,6 +27,7 @@ import {
 } from "./commands";
 import { backingSizes, checkPreconditions, connectNodes, installConfig, probeMetadata, probeNode, probeVolumeContent, validateConfig, type DrbdNode } from "./node-ops";
 import { renderResource, resourceConfigPath } from "./render";
+import { adoptionFailures } from "./adoption";
 import { drbdAttention, runtimeDriftAttention } from "./attention";
 import {
   adoptionRefusal,
@@ -132,6 +135,27 @@ function nodeNamed(nodes: DrbdNode[], hostname: string): DrbdNode {
   return node;
 }
 
+/** What taking over the running resource would change that touches data (see adoption.ts). */
+function adoptionProblems(r: DrbdResourceInputs, probes: Record<string, NodeProbe>): InputFailure[] {
+  return adoptionFailures(r.name, r.nodes, r.nodes.map((n) => probes[n.hostname]!));
+}
+
+/**
+ * A resource to adopt is compared with what the kernel runs already in `check`, so that preview
+ * refuses a take-over that would touch data before anything is written. Read-only; a node that
+ * cannot be reached yet is left to the create, which checks again.
+ */
+async function checkAdoption(inputs: Props): Promise<InputFailure[]> {
+  const r = drbdResourceSchema.parse(inputs);
+  try {
+    const nodes = await connectNodes(r);
+    return adoptionProblems(r, await statuses(r, nodes));
+  } catch (err) {
+    progress(`${r.name}: the take-over is checked at create (${(err as Error).message.split("\n")[0]})`);
+    return [];
+  }
+}
+
 /** `created` is set by a create (not by an update that finishes one): what exists then is a take-over. */
 async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touchedHosts: false, created: false, adopted: false }): Promise<void> {
   const probes = await statuses(r, nodes);
@@ -142,19 +166,23 @@ async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = { touche
     const parts = existingParts(r, probes, metadata);
     const refusal = adoptionRefusal(r, parts);
     if (refusal) throw new RefusedError(refusal);
+    const problems = r.adopt ? adoptionProblems(r, probes) : [];
+    if (problems.length > 0) throw new RefusedError(`${r.name} cannot be taken over as it is:\n${problems.map((f) => `  ${f.property}: ${f.reason}`).join("\n")}`);
     done.adopted = parts.length > 0;
   }
   for (const n of nodes) await validateConfig(r, n);
-  const sourceContent = r.skipInitialSync ? await probeVolumeContent(nodeNamed(nodes, r.initialSyncSource)) : undefined;
   const plan = planMetadata(r, metadata);
   if ("refused" in plan) throw new RefusedError(plan.refused);
   // Meta-data that has never been UpToDate is as fresh as meta-data made now (a create cut short).
   const fresh = [...plan.createOn, ...Object.entries(metadata).filter(([, m]) => m.found && m.gi.justCreated).map(([h]) => h)];
+  // Skipping the first sync is a decision for a new pair only: meta-data kept anywhere (a take-over) settles the sync itself.
+  const newPair = nodes.every((n) => fresh.includes(n.spec.hostname));
+  const sourceContent = r.skipInitialSync && newPair ? await probeVolumeContent(nodeNamed(nodes, r.initialSyncSource)) : undefined;
   if (sourceContent) {
     // Ask now what the first sync of a new pair would decide, so a refusal comes before any write.
-    const newPair: DrbdNodeStatus = { connection: "Connected", role: "Secondary", peerRole: "Secondary", disk: "Inconsistent", peerDisk: "Inconsistent" };
+    const unsynced: DrbdNodeStatus = { connection: "Connected", role: "Secondary", peerRole: "Secondary", disk: "Inconsistent", peerDisk: "Inconsistent" };
     const hostnames = nodes.map((n) => n.spec.hostname);
-    const decision = planInitialSync(r, Object.fromEntries(hostnames.map((h) => [h, newPair])), { metadataCreatedOn: hostnames, sourceContent });
+    const decision = planInitialSync(r, Object.fromEntries(hostnames.map((h) => [h, unsynced])), { metadataCreatedOn: hostnames, sourceContent });
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
   done.touchedHosts = true;
@@ -203,7 +231,12 @@ async function waitForSync(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<vo
 }
 
 export const drbdResourceLifecycle: Lifecycle = {
-  check: async (olds, news) => checkWith(spec, olds, news),
+  async check(olds, news) {
+    const result = checkWith(spec, olds, news);
+    const creating = Object.keys(stripProviderKey(olds) as Props).length === 0;
+    if (result.failures.length > 0 || !creating || result.inputs.adopt !== true || containsUnknown(result.inputs)) return result;
+    return { ...result, failures: await checkAdoption(result.inputs) };
+  },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["driftedNodes", "runtimeDrift"]),
   async diff(_id, olds, news) {
     await warnAll(drbdAttention(String(olds.name), (olds.status ?? {}) as Record<string, DrbdNodeStatus>));

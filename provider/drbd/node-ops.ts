@@ -7,10 +7,13 @@ import {
   buildDeviceSizesScript,
   buildMetadataProbeCommand,
   buildStatusProbeScript,
+  buildKeepCopyCommand,
+  buildPlaceUnlessPresentCommand,
   buildVolumeContentProbeScript,
   candidatePaths,
 } from "./commands";
 import { GLOBAL_COMMON_PATH, MAIN_CONFIG_PATH, globalSettingsOf, includesOurFiles, renderGlobalCommon, renderMainConfig, renderResource, resourceConfigPath } from "./render";
+import { resourceBlocksOf, SAVED_MAIN_CONFIG_PATH } from "./main-config";
 import { checkMetaVolumeSize, minorOf, type DrbdNodeInputs, type DrbdResourceInputs } from "./schema";
 import { parseConfigCheck, parseDeviceSizes, parseMetadataProbe, parseStatusProbe, parseVolumeContent, type MetadataProbe, type NodeProbe, type VolumeContent } from "./status";
 
@@ -72,7 +75,23 @@ export async function installConfig(r: DrbdResourceInputs, node: DrbdNode): Prom
   await node.host.writeFile(GLOBAL_COMMON_PATH, renderGlobalCommon(globalSettingsOf(r)), { mode: "0644" });
   await node.host.writeFile(resourceConfigPath(r.name), renderResource(r), { mode: "0644" });
   const main = await node.host.readFile(MAIN_CONFIG_PATH);
+  if (main !== undefined && !includesOurFiles(main)) await moveResourcesOutOf(main, r.name, node);
   if (main === undefined || !includesOurFiles(main)) await node.host.writeFile(MAIN_CONFIG_PATH, renderMainConfig(), { mode: "0644" });
+}
+
+/**
+ * Before a hand-written /etc/drbd.conf gives way to the include form, every resource it defines
+ * but this one goes as written into its own file (unless that file exists: another resource of
+ * the program may be taking it over at the same time), and the file is kept as it was.
+ */
+async function moveResourcesOutOf(main: string, name: string, node: DrbdNode): Promise<void> {
+  for (const block of resourceBlocksOf(main).filter((b) => b.name !== name)) {
+    const target = resourceConfigPath(block.name);
+    const staged = `${target}.pulumi-split`;
+    await node.host.writeFile(staged, `# Moved here as written from ${MAIN_CONFIG_PATH} (kept as ${SAVED_MAIN_CONFIG_PATH}).\n${block.text}`, { mode: "0644" });
+    await node.host.exec(buildPlaceUnlessPresentCommand(staged, target));
+  }
+  await node.host.exec(buildKeepCopyCommand(MAIN_CONFIG_PATH, SAVED_MAIN_CONFIG_PATH));
 }
 
 export async function probeMetadata(node: DrbdNode): Promise<MetadataProbe> {

@@ -5,6 +5,7 @@
  */
 import { parseAdjustDryRun } from "./adjust-dry-run";
 import { probeMarker, PROBE_SECTIONS, type ProbeSection } from "./commands";
+import { parseRunningIdentity, type RunningIdentity } from "./running-identity";
 
 export const ROLES = ["Primary", "Secondary", "Unknown"] as const;
 export type Role = (typeof ROLES)[number];
@@ -203,6 +204,8 @@ export interface NodeProbe {
   minorTaken: boolean;
   /** The installed /etc/drbd.d/NAME.res, when there is one. */
   installedConfig?: string;
+  /** What the kernel runs the resource on (minor, disks, addresses), when it is up. */
+  identity?: RunningIdentity;
   /** The option changes `drbdadm adjust` would make to the running resource (see `parseAdjustDryRun`), when there are any. */
   runtimeDrift?: string[];
 }
@@ -228,6 +231,7 @@ export function parseStatusProbe(output: string, resource: { name: string; minor
   }
   const splitBrain = base.connection === "StandAlone" && sections.kernel.includes("Split-Brain detected but unresolved");
   const runtimeDrift = parseAdjustDryRun(sections.adjust);
+  const identity = up ? parseRunningIdentity(sections.show) : undefined;
   return {
     nodename: head.nodename ?? "",
     moduleVersion: head.module ?? "",
@@ -235,12 +239,13 @@ export function parseStatusProbe(output: string, resource: { name: string; minor
     up,
     minorTaken: proc !== undefined && proc.connection !== "Unconfigured" && !up,
     ...(sections.config !== "" ? { installedConfig: sections.config } : {}),
+    ...(identity ? { identity } : {}),
     ...(runtimeDrift.length > 0 ? { runtimeDrift } : {}),
   };
 }
 
 function splitProbe(output: string): Record<"head" | ProbeSection, string> {
-  const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", kernel: "", adjust: "", config: "" };
+  const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", show: "", kernel: "", adjust: "", config: "" };
   let current: "head" | ProbeSection = "head";
   for (const line of output.split(/(?<=\n)/)) {
     const section = PROBE_SECTIONS.find((s) => line === `${probeMarker(s)}\n`);

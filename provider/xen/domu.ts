@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
-import { parseInputs } from "../inputs";
+import type { InputFailure } from "../errors";
+import { containsUnknown, parseInputs, stripProviderKey } from "../inputs";
 import type { DeepInput } from "../args";
 import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
@@ -181,8 +182,34 @@ function pendingOf(props: Props): string[] {
   return Array.isArray(props.pendingRestart) ? (props.pendingRestart as string[]) : [];
 }
 
+/**
+ * A guest to adopt is looked for in `check` already (read-only), so that preview refuses a
+ * take-over where it does not run, before anything is written. Unreachable hosts are left to the
+ * create, which looks again.
+ */
+async function checkTakeOver(raw: Props): Promise<InputFailure[]> {
+  const inputs = xenDomUSchema.parse(raw);
+  let views: Awaited<ReturnType<typeof surveyHosts>>;
+  try {
+    views = await surveyHosts(inputs);
+  } catch (err) {
+    progress(`${inputs.name}: the take-over is checked at create (${(err as Error).message.split("\n")[0]})`);
+    return [];
+  }
+  const where = whereabouts(inputs.name, views);
+  if (where.where === "several") return [{ property: "name", reason: startBlocker(inputs.name, inputs.runOn, where) ?? `domain ${inputs.name} runs on both hosts` }];
+  const configHosts = Object.entries(views).filter(([, v]) => v.survey.configText !== undefined).map(([h]) => h);
+  const found = takeOver(inputs, where, configHosts);
+  return found.refusal ? [{ property: "runOn", reason: found.refusal }] : [];
+}
+
 export const xenDomULifecycle: Lifecycle = {
-  check: async (olds, news) => checkWith(spec, olds, news),
+  async check(olds, news) {
+    const result = checkWith(spec, olds, news);
+    const creating = Object.keys(stripProviderKey(olds) as Props).length === 0;
+    if (result.failures.length > 0 || !creating || result.inputs.adopt !== true || containsUnknown(result.inputs)) return result;
+    return { ...result, failures: await checkTakeOver(result.inputs) };
+  },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["configDrift"]),
 
   async diff(_id, olds, news) {

@@ -205,9 +205,13 @@ export function parseGuestSurvey(text: string, name: string): GuestSurvey {
   };
 }
 
-/** `Primary/Secondary` (DRBD 8.4: local/peer); anything else is what drbdadm said instead. */
+/**
+ * `Primary/Secondary` (DRBD 8.4: local/peer), the last thing drbdadm prints; anything else is what
+ * drbdadm said instead. Its warnings come first on the same output (the survey merges stderr), for
+ * example about dopd's permissions while a fence-peer handler is set before Heartbeat has set them.
+ */
 export function parseDrbdRole(resource: string, ok: boolean, text: string): DrbdRoleReport {
-  const m = /^(Primary|Secondary|Unknown)\/(Primary|Secondary|Unknown)$/.exec(text.trim());
+  const m = /(?:^|\s)(Primary|Secondary|Unknown)\/(Primary|Secondary|Unknown)$/.exec(text.trim());
   if (ok && m) return { resource, local: m[1], peer: m[2] };
   return { resource, error: text.trim() || "drbdadm role printed nothing" };
 }

@@ -191,7 +191,7 @@ describe("status probe", () => {
     const result = run(buildStatusProbeScript("test-disk", "/dev/drbd1"));
     expect([result.status, result.stdout]).toEqual([
       0,
-      "nodename\tha1.domain.local\nmodule\t8.4.11\n--8<-- proc\n--8<-- status\ntest-disk: No such resource\nexit\t10\n--8<-- kernel\n--8<-- adjust\n--8<-- config\n",
+      "nodename\tha1.domain.local\nmodule\t8.4.11\n--8<-- proc\n--8<-- status\ntest-disk: No such resource\nexit\t10\n--8<-- show\n--8<-- kernel\n--8<-- adjust\n--8<-- config\n",
     ]);
   });
 });

@@ -77,3 +77,13 @@ describe("a change of host decided from fresh facts", () => {
     expect(decideHostChange(guest, "pvh", v.ha1!, v.ha2!)).toEqual({ kind: "live" });
   });
 });
+
+describe("drbdadm role with a warning before it", () => {
+  it("reads the role drbdadm prints last, after its warnings (dopd's permission check)", () => {
+    const warned = "WARN: You are using the 'drbd-peer-outdater' as fence-peer program. If you use that mechanism the dopd heartbeat plugin program needs to be able to call drbdsetup and drbdmeta with root privileges. Secondary/Primary";
+    expect([parseDrbdRole("test-disk", true, warned), parseDrbdRole("test-disk", false, "test-disk: No such resource").error]).toEqual([
+      { resource: "test-disk", local: "Secondary", peer: "Primary" },
+      "test-disk: No such resource",
+    ]);
+  });
+});
