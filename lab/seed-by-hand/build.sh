@@ -29,6 +29,8 @@ HEARTBEAT_KEY=${SEED_HEARTBEAT_KEY:-'SecretKey123!!!'}
 LAB_TEST_DISK_SIZE=${SEED_TEST_DISK_SIZE:-1G} # when the recipe's 5G does not fit the data disk
 SYNC_TIMEOUT=${SEED_SYNC_TIMEOUT:-1800}
 GUEST_TIMEOUT=${SEED_GUEST_TIMEOUT:-600}
+# A deviating cluster, for the test that adoption refuses it: ha2's two meta-data indexes swapped.
+if [ "${SEED_SWAP_META_ON_HA2:-0}" = 1 ]; then HA2_META=(1 0); else HA2_META=(0 1); fi
 
 fqdn() { echo "$1.$DOMAIN"; }
 net24() { echo "${1%.*}.$2"; }
@@ -39,6 +41,7 @@ CLUSTER_VALUES=(
   "HA1_CROSSOVER=${LAB_CROSSOVER_ADDRESS[ha1]}" "HA2_CROSSOVER=${LAB_CROSSOVER_ADDRESS[ha2]}"
   "PUBLIC_BRIDGE=$PUBLIC_BRIDGE" "PUBLIC_NIC=$LAB_PUBLIC_NIC" "CROSSOVER_NIC=$LAB_CROSSOVER_NIC"
   "GATEWAY=$GATEWAY" "GUEST_ADDRESS=$GUEST_ADDRESS" "GUEST_DIR=$GUEST_DIR"
+  "HA2_DISK_META=${HA2_META[0]}" "HA2_SWAP_META=${HA2_META[1]}"
 )
 
 node_values() {

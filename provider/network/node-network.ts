@@ -144,6 +144,7 @@ async function converge(host: Host, inputs: NodeNetworkInputs, probe: NetworkPro
     liveMain: probe.files[paths.interfaces] ?? "",
     liveDropIn: probe.files[paths.interfacesDropIn] ?? null,
     jobId: `net-${Date.now().toString(36)}`,
+    running: probe,
   });
   if (apply) await runInterfacesJob(host, apply, reach);
   const ntpChanged = changed.some((f) => f.path === ntpConfigPath(inputs.ntp.daemon));

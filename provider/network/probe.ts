@@ -44,6 +44,7 @@ export function buildNetworkProbeScript(): Shell {
     literal(`  printf 'service\\t%s\\t%s\\t%s\\n' "$s" "$(systemctl is-active "$s" 2>/dev/null || true)" "$(systemctl is-enabled "$s" 2>/dev/null || true)"`),
     literal("done"),
     literal(`printf 'ip\\t%s\\n' "$(ip -j -d addr show)"`),
+    literal(`printf 'route\\t%s\\n' "$(ip -j -4 route show default 2>/dev/null || echo '[]')"`),
     // sudo drops SSH_CONNECTION from the environment; the sshd session's processes above us keep it.
     literal('session=${SSH_CONNECTION:-}'),
     literal("pid=$$"),
@@ -80,6 +81,8 @@ export interface NetworkProbe {
   fqdn: string;
   services: Record<string, ServiceState>;
   links: LinkState[];
+  /** The IPv4 default routes: gateway and device. */
+  defaultRoutes: { gateway: string; device: string }[];
   /**
    * The node's own address that the provider's SSH session arrived at (from `SSH_CONNECTION`);
    * empty when the session did not say.
@@ -108,8 +111,13 @@ export function parseLinks(json: string): LinkState[] {
   }));
 }
 
+export function parseDefaultRoutes(json: string): NetworkProbe["defaultRoutes"] {
+  const parsed = JSON.parse(json.trim() || "[]") as { gateway?: string; dev?: string }[];
+  return parsed.filter((r) => r.gateway).map((r) => ({ gateway: r.gateway!, device: r.dev ?? "" }));
+}
+
 export function parseNetworkProbe(output: string): NetworkProbe {
-  const probe: NetworkProbe = { files: {}, hostname: "", fqdn: "", services: {}, links: [], sessionAddress: "" };
+  const probe: NetworkProbe = { files: {}, hostname: "", fqdn: "", services: {}, links: [], defaultRoutes: [], sessionAddress: "" };
   for (const line of output.split("\n")) {
     const [tag, ...fields] = line.split("\t");
     if (tag === "file") {
@@ -119,6 +127,7 @@ export function parseNetworkProbe(output: string): NetworkProbe {
     else if (tag === "fqdn") probe.fqdn = fields[0] ?? "";
     else if (tag === "service") probe.services[fields[0] ?? ""] = { active: fields[1] ?? "", enabled: fields[2] ?? "" };
     else if (tag === "ip") probe.links = parseLinks(fields.join("\t"));
+    else if (tag === "route") probe.defaultRoutes = parseDefaultRoutes(fields.join("\t"));
     else if (tag === "session") probe.sessionAddress = (fields[0] ?? "").trim().split(/\s+/)[2] ?? "";
   }
   return probe;

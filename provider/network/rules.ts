@@ -6,7 +6,7 @@ import { nested, type DiffRules } from "../diff";
 import { connectionFieldRules } from "../lifecycle";
 import type { InputFailure } from "../errors";
 import type { InterfacesApplyPlan } from "./apply";
-import type { ObservedAddress } from "./probe";
+import type { LinkState, NetworkProbe, ObservedAddress } from "./probe";
 import { interfaceStanzas, paths, renderInterfacesDropIn, stateDirectory, takeOverInterfaces, type Stanza } from "./render";
 import { ownNames, type NodeNetworkInputs } from "./schema";
 
@@ -130,6 +130,36 @@ export interface InterfacesApplyInput {
   /** Our drop-in as read now; null when absent. */
   liveDropIn: string | null;
   jobId: string;
+  /** The interfaces as the kernel runs them now: one already running as desired is not bounced. */
+  running?: Pick<NetworkProbe, "links" | "defaultRoutes">;
+}
+
+const hasAddress = (link: LinkState | undefined, address: string, prefixLength: number) =>
+  !!link && link.addresses.some((a) => a.family === "inet" && a.address === address && a.prefixLength === prefixLength);
+
+/**
+ * The desired interfaces the kernel already runs exactly so: up, with the address (and default
+ * route) the inputs give, a bridge with its port. Writing their files is enough; bouncing them
+ * would cut DRBD, Heartbeat and the guests' bridge for nothing (a cluster built by hand whose
+ * stanzas move into the package's file, say).
+ */
+export function realizedInterfaces(n: NodeNetworkInputs, running: Pick<NetworkProbe, "links" | "defaultRoutes">): Set<string> {
+  const link = (name: string) => running.links.find((l) => l.name === name && l.up);
+  const routed = (device: string) => !n.public.gateway || running.defaultRoutes.some((r) => r.gateway === n.public.gateway && r.device === device);
+  const realized = new Set<string>();
+  const pub = n.public;
+  if (pub.bridge) {
+    const bridge = link(pub.bridge);
+    if (bridge?.kind === "bridge" && hasAddress(bridge, pub.address, pub.prefixLength) && routed(pub.bridge)) realized.add(pub.bridge);
+    const port = link(pub.device);
+    if (port?.master === pub.bridge && !port.addresses.some((a) => a.family === "inet")) realized.add(pub.device);
+  } else {
+    const nic = link(pub.device);
+    if (nic && !nic.master && hasAddress(nic, pub.address, pub.prefixLength) && routed(pub.device)) realized.add(pub.device);
+  }
+  const cross = link(n.crossover.device);
+  if (cross && !cross.master && hasAddress(cross, n.crossover.address, n.crossover.prefixLength)) realized.add(n.crossover.device);
+  return realized;
 }
 
 export interface InterfacesApply {
@@ -150,11 +180,15 @@ export function planInterfacesApply(input: InterfacesApplyInput): InterfacesAppl
   const takeOver = takeOverInterfaces(liveMain, desired.map((s) => s.name));
   const live = parseStanzas(liveDropIn ?? "");
   const same = (a: Stanza, b: Stanza) => a.name === b.name && a.text === b.text && a.auto === b.auto;
-  const bounce = new Set<string>([
-    ...takeOver.takenOver,
-    ...live.filter((s) => !desired.some((d) => same(d, s))).map((s) => s.name),
-    ...desired.filter((d) => !live.some((s) => same(d, s))).map((d) => d.name),
-  ]);
+  const realized = input.running ? realizedInterfaces(after, input.running) : new Set<string>();
+  const wanted = new Set(desired.map((d) => d.name));
+  const bounce = new Set<string>(
+    [
+      ...takeOver.takenOver,
+      ...live.filter((s) => !desired.some((d) => same(d, s))).map((s) => s.name),
+      ...desired.filter((d) => !live.some((s) => same(d, s))).map((d) => d.name),
+    ].filter((name) => !(wanted.has(name) && realized.has(name))),
+  );
   for (const s of [...live, ...desired]) {
     const ports = bridgePortsOf(s);
     if (bounce.has(s.name)) ports.forEach((p) => bounce.add(p));

@@ -156,9 +156,9 @@ export async function labRun(node: LabNodeName, command: string, options: LabExe
 }
 
 /** Runs `lab/lab.sh ARGS…`, failing with its output when it exits non-zero. */
-export function labScript(args: string[], timeoutMs = 20 * 60_000): Promise<string> {
+export function labScript(args: string[], timeoutMs = 20 * 60_000, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("bash", [LAB_SCRIPT, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile("bash", [LAB_SCRIPT, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (err) reject(new Error(`lab.sh ${args.join(" ")} failed: ${err.message}\n${stderr}`));
       else resolve(stdout + stderr);
     });

@@ -173,6 +173,28 @@ describe("planning an interfaces apply", () => {
     expect([apply?.plan.takeDown, apply?.plan.bringUp]).toEqual([["xenbr0", "eth0"], ["xenbr0"]]);
   });
 
+  const seedMain = [
+    "auto lo\niface lo inet loopback\n",
+    "auto xenbr0\niface xenbr0 inet static\n\taddress 10.1.1.100\n\tnetmask 255.255.255.0\n\tbridge_ports eth0\n\tbridge_stp off\n",
+    "iface eth0 inet manual\n",
+    "auto eth1\niface eth1 inet static\n\taddress 192.168.1.100\n\tnetmask 255.255.255.0\n",
+  ].join("\n");
+
+  it("takes over a hand-written file whose interfaces already run as desired without bouncing any (a cluster built by hand)", () => {
+    const running = { links: parseLinks(ipJson), defaultRoutes: [] };
+    const apply = planInterfacesApply({ after: ha1, liveMain: seedMain, liveDropIn: null, jobId: "j", running });
+    expect([apply?.plan.files.map((f) => f.live), apply?.plan.takeDown, apply?.plan.flush, apply?.plan.bringUp]).toEqual([[paths.interfaces, paths.interfacesDropIn], [], [], []]);
+  });
+
+  it("still bounces the bridge when the default route it should carry is missing", () => {
+    const after = nodeNetworkSchema.parse({ ...args, public: { address: "10.1.1.100", gateway: "10.1.1.1" } });
+    const running = { links: parseLinks(ipJson), defaultRoutes: [] };
+    const apply = planInterfacesApply({ after, liveMain: seedMain, liveDropIn: null, jobId: "j", running });
+    expect([apply?.plan.takeDown, apply?.plan.bringUp]).toEqual([["xenbr0", "eth0"], ["xenbr0"]]);
+    const routed = { ...running, defaultRoutes: [{ gateway: "10.1.1.1", device: "xenbr0" }] };
+    expect(planInterfacesApply({ after, liveMain: seedMain, liveDropIn: null, jobId: "j", running: routed })?.plan.takeDown).toEqual([]);
+  });
+
   it("stages files outside interfaces.d, where ifupdown would read them", () => {
     const apply = planInterfacesApply({ after: ha1, liveMain: labMain, liveDropIn: null, jobId: "j" });
     expect(apply?.uploads.map((u) => u.staged)).toEqual(["/var/lib/pulumi-xen-ha/network/staged/pulumi-xen-ha"]);
