@@ -25,9 +25,9 @@ export function nodeHealthOf(c: HeartbeatClusterInputs, reports: readonly (Heart
  */
 export function heartbeatAttention(c: HeartbeatClusterInputs, upBootIds: readonly unknown[] | undefined, health: readonly NodeHealth[], heartbeatRunning: readonly boolean[]): string[] {
   const notes: string[] = [];
+  const restarted = restartedSinceUp(upBootIds, health);
   health.forEach((h, i) => {
-    const before = upBootIds?.[i];
-    if (typeof before === "string" && before !== "" && h.bootId !== "" && h.bootId !== before) {
+    if (restarted.includes(h.node)) {
       notes.push(
         `${h.node} has restarted since the last up (its boot id changed): fenced by its peer, reset by its watchdog, crashed, or rebooted by hand. ` +
           `Find out why (journalctl -b -1 on ${h.node}, and the power switch's or BMC's log), and check that its DRBD disks are UpToDate again; the next up records the restart as seen.`,
@@ -38,4 +38,17 @@ export function heartbeatAttention(c: HeartbeatClusterInputs, upBootIds: readonl
     }
   });
   return notes;
+}
+
+/**
+ * The nodes whose boot id is not the one the last create or update saw. A read records them
+ * (`restartedSinceUp`), so the next preview shows the update that records the restart as seen.
+ */
+export function restartedSinceUp(upBootIds: readonly unknown[] | undefined, health: readonly NodeHealth[]): string[] {
+  return health
+    .filter((h, i) => {
+      const before = upBootIds?.[i];
+      return typeof before === "string" && before !== "" && h.bootId !== "" && h.bootId !== before;
+    })
+    .map((h) => h.node);
 }

@@ -21,7 +21,7 @@ import {
   type ClusterNode,
   type Reports,
 } from "./nodes";
-import { heartbeatAttention, nodeHealthOf, type NodeHealth } from "./attention";
+import { heartbeatAttention, nodeHealthOf, restartedSinceUp, type NodeHealth } from "./attention";
 import { heartbeatPaths } from "./render";
 import { checkNodes, heartbeatClusterRules, planAuthKeyRotation } from "./rules";
 import { heartbeatClusterSchema, type HeartbeatClusterInputArgs, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
@@ -48,6 +48,8 @@ export class HeartbeatCluster extends pulumi.dynamic.Resource {
   declare readonly nodeHealth: pulumi.Output<NodeHealth[]>;
   /** Where a node differed from the inputs when last read; the next up corrects it. */
   declare readonly drift: pulumi.Output<NodeDrift[]>;
+  /** Nodes that restarted since the last up (their boot id changed), as last read; the next up records them as seen. */
+  declare readonly restartedSinceUp: pulumi.Output<string[] | undefined>;
   /** The authkeys key number in use (it alternates between 1 and 2 as the key changes). */
   declare readonly authKeyIndex: pulumi.Output<number>;
   /** The host keys the two nodes presented, in `nodes` order. */
@@ -66,6 +68,7 @@ export class HeartbeatCluster extends pulumi.dynamic.Resource {
         drift: undefined,
         nodeHealth: undefined,
         upBootIds: undefined,
+        restartedSinceUp: undefined,
         authKeyIndex: undefined,
         observedHostKeys: undefined,
       },
@@ -83,6 +86,8 @@ const spec = {
     ...heartbeatClusterRules,
     // What read found changed behind our back is put right on the next up.
     drift: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
+    // A restart read since the last up is recorded as seen by the next one.
+    restartedSinceUp: (before: unknown) => (Array.isArray(before) && before.length > 0 ? "update" : undefined),
   },
 } as const;
 
@@ -128,7 +133,7 @@ async function rotateKey(before: HeartbeatClusterInputs, c: HeartbeatClusterInpu
 
 export const heartbeatClusterLifecycle: Lifecycle = {
   check: async (olds, news) => checkWith(spec, olds, news),
-  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
+  refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift", "restartedSinceUp"]),
   async diff(_id, olds, news) {
     const recorded = heartbeatClusterSchema.safeParse(olds);
     if (recorded.success && Array.isArray(olds.nodeHealth)) {
@@ -172,7 +177,9 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const keys = nodes.map((n, i) => n?.host.hostKey ?? recordedKeys(props)[i]);
     const nodeHealth = nodeHealthOf(c, reports);
     await warnAttention(c, props, nodeHealth, reports.map((r) => r?.heartbeatRunning === true));
-    return { id, props: { ...props, ...viewOf(c, reports, index, unreadable), observedHostKeys: keys, nodeHealth } };
+    const { restartedSinceUp: _recorded, ...rest } = props;
+    const restarted = restartedSinceUp(Array.isArray(props.upBootIds) ? props.upBootIds : undefined, nodeHealth);
+    return { id, props: { ...rest, ...viewOf(c, reports, index, unreadable), observedHostKeys: keys, nodeHealth, ...(restarted.length > 0 ? { restartedSinceUp: restarted } : {}) } };
   },
 
   async update(_id, olds, news) {
@@ -185,7 +192,8 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const reports = await probeBoth(c, nodes);
     await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
     await startBoth(nodes);
-    return { outs: { ...olds, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
+    const { restartedSinceUp: _seen, ...recorded } = olds;
+    return { outs: { ...recorded, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
   },
 
   async delete(_id, props) {

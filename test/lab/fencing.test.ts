@@ -73,6 +73,16 @@ const MARKER_OFFSET_MIB = 8;
 const markerOf = (node: LabNodeName, device: string) =>
   labRun(node, `dd if=${device} bs=1M skip=${MARKER_OFFSET_MIB} count=1 iflag=direct status=none | sha256sum | cut -d' ' -f1`).then((s) => s.trim());
 
+/** What each node logged about DRBD's fence-peer handler and dopd, for a failure's message. */
+async function fencingLogs(): Promise<string> {
+  const command =
+    "dmesg | grep -i -E 'drbd.*(fence|outdate|helper|pdsk|conn)' | tail -n 20; " +
+    "grep -h -i -E 'dopd|outdate|drbd' /var/log/ha-debug /var/log/ha-log 2>/dev/null | tail -n 30; " +
+    "journalctl --no-pager -q -n 30 -t heartbeat -t dopd -t drbd-peer-outdater 2>/dev/null; ls -l /usr/lib/drbd/drbdsetup-84 /usr/sbin/drbdmeta 2>&1";
+  const logs = await Promise.all(LAB_NODES.map((n) => labExec(n, command, { timeoutMs: 30_000 }).then((r) => `--- ${n}\n${r.stdout}${r.stderr}`, (e: Error) => `--- ${n}: ${e.message}`)));
+  return logs.join("\n");
+}
+
 /** Both disks Connected and UpToDate on both nodes: the state every fault must end in. */
 async function waitForHealthyDisks(timeoutMs = 600_000): Promise<void> {
   await waitFor(
@@ -151,7 +161,9 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
         return (a.startsWith("Outdated/") && b.startsWith("Outdated/") && [a, b]) || undefined;
       },
       { timeoutMs: 180_000, intervalMs: 3000, what: "the Secondary copies to be Outdated" },
-    );
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await fencingLogs()}`);
+    });
     const promote = await labExec("ha2", `drbdadm primary ${DISKS.test.resource}`);
     const refresh = await stack.refresh();
     const output = `${refresh.stdout}\n${refresh.stderr}`;
@@ -182,6 +194,8 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
     const seconds = Math.round((Date.now() - cutAt) / 1000);
     report(`both links cut: a reset after ${fencedAfter} s, web running on ha1 after ${seconds} s (deadtime 10 s, ha2's fence delay ${FENCE_DELAY_SECONDS} s)`);
     const resets = resetsIn(switchLog().slice(logBefore));
+    // `xl list` shows the guest while its disks are still being attached: read once it holds web-disk.
+    await waitFor(async () => (await labRun("ha1", `drbdadm role ${DISKS.web.resource}`)).startsWith("Primary/") || undefined, { timeoutMs: 120_000, intervalMs: 2000, what: "web-disk Primary on ha1" });
     const webMarker = await markerOf("ha1", DISKS.web.device);
     await waitForHealthyDisks(900_000);
     await waitForClusterAtHome();

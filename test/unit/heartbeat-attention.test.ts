@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { heartbeatAttention, nodeHealthOf } from "../../provider/heartbeat/attention";
+import { heartbeatAttention, restartedSinceUp, nodeHealthOf } from "../../provider/heartbeat/attention";
 import { heartbeatClusterSchema } from "../../provider/heartbeat/schema";
 import { buildHeartbeatProbeScript, parseHeartbeatProbe } from "../../provider/heartbeat/status";
 import { seedArgs } from "./fixtures/heartbeat/seed";
@@ -51,5 +51,20 @@ describe("heartbeatAttention", () => {
       expect.stringMatching(/^Heartbeat on ha1\.domain\.local does not hold \/dev\/watchdog open/),
     ]);
     expect(heartbeatAttention(cluster(), ["a", "b"], health("a", "b", "not held"), [false, true])).toEqual([]);
+  });
+});
+
+describe("nodes restarted since the last up, recorded by a read", () => {
+  it("names the nodes whose boot id changed, and none that could not be read or have no recorded one", () => {
+    const health = [
+      { node: "ha1.domain.local", bootId: "a", watchdog: "held" as const },
+      { node: "ha2.domain.local", bootId: "c", watchdog: "held" as const },
+    ];
+    expect([
+      restartedSinceUp(["a", "b"], health),
+      restartedSinceUp(["a", "c"], health),
+      restartedSinceUp(["", "b"], [health[0]!, { ...health[1]!, bootId: "" }]),
+      restartedSinceUp(undefined, health),
+    ]).toEqual([["ha2.domain.local"], [], [], []]);
   });
 });
