@@ -187,7 +187,7 @@ for res in test-disk test-swap; do
   minor=$(drbdadm sh-minor "$res")
   if grep -q "^ *$minor: cs:" /proc/drbd; then echo "$res is up: its meta-data exists"; continue; fi
   if drbdadm dump-md "$res" >/dev/null 2>&1; then echo "$res has meta-data already"; continue; fi
-  run drbdadm create-md "$res"
+  run drbdadm create-md --force "$res" </dev/null
 done'
 
 drbd() {
