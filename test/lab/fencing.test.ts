@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { TwoNodeXenHa } from "../../index";
 import { changeCount, createEngineStack, describeWithEngine, type EngineStack } from "../support/engine";
-import { labDir, labDomains, labExec, labHolding, labLink, labRun, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
+import { labDir, labDomains, labExec, labHolding, labLink, labRun, labRunningDomains, waitFor, LAB_NODES, type LabNodeName } from "../support/lab";
 import { labClusterNode, labGuestVm, report } from "../support/lab-inputs";
 
 jest.setTimeout(20 * 60_000);
@@ -38,7 +38,11 @@ function program() {
   return Promise.resolve({ vms: cluster.vms });
 }
 
-/** Samples `xl list` on both nodes every 2 s until stopped; a node that does not answer is left out of that sample. */
+/**
+ * Samples `xl list` on both nodes every 2 s until stopped, and returns the guests seen running on
+ * both at once (a live migration's paused receiving end is not running); a node that does not
+ * answer is left out of that sample.
+ */
 function watchBothNodes() {
   const twice: string[] = [];
   let samples = 0;
@@ -46,11 +50,14 @@ function watchBothNodes() {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const lists = await Promise.all(LAB_NODES.map((n) => labDomains(n, { timeoutMs: 20_000 }).catch(() => undefined)));
+      const lists = await Promise.all(LAB_NODES.map((n) => labRunningDomains(n, { timeoutMs: 20_000 }).catch(() => undefined)));
       samples++;
       const [a, b] = lists;
-      if (a && b) twice.push(...a.filter((d) => b.includes(d)));
-      else unobserved++;
+      if (a && b) {
+        const both = a.filter((d) => b.some((e) => e.name === d.name));
+        if (both.length > 0) report(`running on both nodes at once: ${both.map((d) => `${d.name} (${d.state} / ${b.find((e) => e.name === d.name)!.state})`).join(", ")}`);
+        twice.push(...both.map((d) => d.name));
+      } else unobserved++;
       await new Promise((r) => setTimeout(r, 2000));
     }
   })();

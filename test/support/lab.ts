@@ -235,6 +235,22 @@ export async function labDomains(node: LabNodeName, { attempts = 1, timeoutMs = 
   throw new Error(`${node}: could not list its domains (xl list):\n  ${failures.join("\n  ")}`);
 }
 
+/**
+ * The domains that run on a node, from `xl list`'s State column: a domain paused (`p`, such as the
+ * receiving end of a live migration before it takes over), suspended (`s`, the sending end once it
+ * has handed over), crashed (`c`) or dying (`d`) executes nothing. Each with its State.
+ */
+export async function labRunningDomains(node: LabNodeName, { timeoutMs = 120_000 } = {}): Promise<{ name: string; state: string }[]> {
+  const out = await labRun(node, "xl list", { timeoutMs });
+  return out
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 5 && f[0] !== "Domain-0")
+    .map((f) => ({ name: f[0]!, state: f[4]! }))
+    .filter((d) => !/[pscd]/.test(d.state));
+}
+
 /** `cl_status rscstatus` on a node: which haresources lines its Heartbeat holds ("stopped" when it does not run). */
 export const labHolding = (node: LabNodeName): Promise<string> => labRun(node, "cl_status rscstatus 2>/dev/null || echo stopped").then((s) => s.trim());
 
