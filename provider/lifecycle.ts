@@ -83,6 +83,15 @@ export interface Spec<S extends z.ZodType> {
   dataLostOnReplace?: (olds: z.output<S>) => string;
 }
 
+/**
+ * Whether a checked create takes over what may exist (`adopt: true`, no earlier state, every input
+ * known): only then may `check` read the hosts to refuse a take-over in preview.
+ */
+export function isAdoptingCreate(olds: Props, result: CheckResult): boolean {
+  const creating = Object.keys(stripProviderKey(olds) as Props).length === 0;
+  return creating && result.failures.length === 0 && result.inputs.adopt === true && !containsUnknown(result.inputs);
+}
+
 export function checkWith<S extends z.ZodType>(spec: Spec<S>, olds: Props, news: Props): CheckResult {
   const parsed = parseInputs(spec.schema, news);
   if (!parsed.ok) {

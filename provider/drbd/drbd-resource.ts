@@ -1,9 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
-import { RefusedError } from "../errors";
-import type { InputFailure } from "../errors";
-import { containsUnknown, stripProviderKey } from "../inputs";
-import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { RefusedError, type InputFailure } from "../errors";
+import { checkWith, diffWith, isAdoptingCreate, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { refreshedInputs } from "../refreshed-inputs";
 import { pollUntil } from "../poll";
 import { warnAll } from "../engine-log";
@@ -233,9 +231,7 @@ async function waitForSync(r: DrbdResourceInputs, nodes: DrbdNode[]): Promise<vo
 export const drbdResourceLifecycle: Lifecycle = {
   async check(olds, news) {
     const result = checkWith(spec, olds, news);
-    const creating = Object.keys(stripProviderKey(olds) as Props).length === 0;
-    if (result.failures.length > 0 || !creating || result.inputs.adopt !== true || containsUnknown(result.inputs)) return result;
-    return { ...result, failures: await checkAdoption(result.inputs) };
+    return isAdoptingCreate(olds, result) ? { ...result, failures: await checkAdoption(result.inputs) } : result;
   },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["driftedNodes", "runtimeDrift"]),
   async diff(_id, olds, news) {

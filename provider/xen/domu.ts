@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RefusedError } from "../errors";
 import type { InputFailure } from "../errors";
-import { containsUnknown, parseInputs, stripProviderKey } from "../inputs";
+import { parseInputs } from "../inputs";
 import type { DeepInput } from "../args";
-import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { checkWith, diffWith, isAdoptingCreate, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
 import { warn } from "../engine-log";
 import { progress } from "../progress";
@@ -206,9 +206,7 @@ async function checkTakeOver(raw: Props): Promise<InputFailure[]> {
 export const xenDomULifecycle: Lifecycle = {
   async check(olds, news) {
     const result = checkWith(spec, olds, news);
-    const creating = Object.keys(stripProviderKey(olds) as Props).length === 0;
-    if (result.failures.length > 0 || !creating || result.inputs.adopt !== true || containsUnknown(result.inputs)) return result;
-    return { ...result, failures: await checkTakeOver(result.inputs) };
+    return isAdoptingCreate(olds, result) ? { ...result, failures: await checkTakeOver(result.inputs) } : result;
   },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["configDrift"]),
 
