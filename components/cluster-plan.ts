@@ -13,6 +13,7 @@ import type { XenDomUArgs } from "../provider/xen/domu";
 import { DEFAULT_BRIDGE } from "../provider/xen/schema";
 import type { ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./types";
 import { diskNumberingOf } from "./drbd-numbering";
+import { dopdFencingOf } from "./fencing";
 import { validate } from "./validate";
 
 export interface NodePlan {
@@ -138,6 +139,7 @@ function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: stri
         // index would make a VM added again there take fresh volumes for an UpToDate pair.
         wipeMetadataOnDelete: true,
         ...(adopt ? { adopt: true } : {}),
+        ...dopdFencingOf(args, d.minor),
         nodes: args.nodes.map((n) => ({
           connection: n.connection,
           hostname: n.hostname,

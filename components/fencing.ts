@@ -2,6 +2,9 @@
  * The fencing warning a preview of the cluster shows: what happens to a disk both nodes may write
  * when nothing stops a cut-off node.
  */
+import * as pulumi from "@pulumi/pulumi";
+import type { DrbdResourceArgs } from "../provider/drbd/drbd-resource";
+import { dopdFencePeer } from "../provider/drbd/fencing";
 import { drbdResourceSchema } from "../provider/drbd/schema";
 import type { TwoNodeXenHaArgs } from "./types";
 import { isDeferred } from "./validate";
@@ -36,4 +39,19 @@ export function fencingFactsOf(args: TwoNodeXenHaArgs): FencingFacts | undefined
     // Unset means HeartbeatCluster's default, /dev/watchdog; null means none.
     watchdog: watchdog !== null,
   };
+}
+
+/**
+ * DRBD's resource-level fencing through dopd for the resource on this minor, when Heartbeat runs
+ * dopd (`heartbeat.dopd`) and the program sets neither `drbd.fencing` nor a fence-peer handler of
+ * its own: `fencing resource-only` and the handler that waits for the peer to notice the loss.
+ */
+export function dopdFencingOf(args: TwoNodeXenHaArgs, minor: number): Pick<DrbdResourceArgs, "fencing" | "handlers"> {
+  const drbd = args.drbd ?? {};
+  if (args.heartbeat.dopd !== true || drbd.fencing !== undefined || isDeferred(drbd.handlers)) return {};
+  const handlers = (drbd.handlers ?? {}) as Record<string, pulumi.Input<string> | undefined>;
+  if (handlers.fencePeer !== undefined) return {};
+  const pingInt = drbd.pingInt ?? drbdResourceSchema.shape.pingInt.parse(undefined);
+  const fencePeer = typeof pingInt === "number" ? dopdFencePeer(minor, pingInt) : pulumi.output(pingInt).apply((p) => dopdFencePeer(minor, p ?? drbdResourceSchema.shape.pingInt.parse(undefined)));
+  return { fencing: "resource-only", handlers: { ...handlers, fencePeer } };
 }

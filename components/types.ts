@@ -161,6 +161,8 @@ export interface TwoNodeXenHaArgs {
   /**
    * Heartbeat: the shared secret (a secret), the seed's timers, and fencing: `stonith` (each node's
    * power device, for its peer to reset it; a secret as a whole) and `dopd` (DRBD's peer outdater).
+   * With `dopd` and no `drbd.fencing`, every DRBD resource gets `fencing resource-only` and a
+   * fence-peer handler that calls dopd once the peer's DRBD must have noticed the lost link.
    */
   heartbeat: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
   /** The guests. */

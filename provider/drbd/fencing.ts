@@ -15,6 +15,23 @@ export type FencingPolicy = (typeof fencingPolicies)[number];
  */
 export const DOPD_FENCE_PEER = "/usr/libexec/heartbeat/drbd-peer-outdater -t 5";
 
+/** DRBD's default ping-timeout is half a second; a second covers it and dopd's message over Heartbeat. */
+const PEER_NOTICE_MARGIN_SECONDS = 1;
+
+/**
+ * The fence-peer handler for dopd on the resource with this minor. A Primary that loses the link
+ * first waits until the peer's DRBD must have noticed the loss too (its next ping, at most
+ * `pingInt` plus ping-timeout later): dopd's `drbdadm outdate` on a peer that still counts itself
+ * Connected changes nothing, yet drbd-peer-outdater reports the peer outdated, and that peer could
+ * later be promoted with stale data. A Secondary being promoted (its peer declared dead) does not
+ * wait, so failover pays nothing. The role is read from /proc/drbd: drbdadm would wait on the very
+ * state change that runs this handler.
+ */
+export function dopdFencePeer(minor: number, pingIntSeconds: number): string {
+  const wait = pingIntSeconds + PEER_NOTICE_MARGIN_SECONDS;
+  return `grep -q '^ *${minor}: .* ro:Secondary/' /proc/drbd || sleep ${wait} && exec ${DOPD_FENCE_PEER}`;
+}
+
 /** drbdadm reads at most 255 characters between double quotes. */
 const MAX_HANDLER_LENGTH = 255;
 
@@ -47,6 +64,7 @@ export function fencingProblem(r: { fencing?: FencingPolicy; handlers?: DrbdHand
     path: ["handlers", "fencePeer"],
     message:
       `must be set when fencing is "${r.fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
-      `With Heartbeat's dopd that is "${DOPD_FENCE_PEER}" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages)`,
+      `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt), which calls "${DOPD_FENCE_PEER}" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages); ` +
+      `TwoNodeXenHa sets it for you with heartbeat.dopd`,
   };
 }

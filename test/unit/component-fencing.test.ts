@@ -2,6 +2,7 @@ import { clusterPlan } from "../../components/cluster-plan";
 import { fencingFactsOf, fencingWarning, UNFENCED_TWO_PRIMARIES_WARNING } from "../../components/fencing";
 import type { ClusterVmArgs, TwoNodeXenHaArgs } from "../../components/types";
 import { validate } from "../../components/validate";
+import { dopdFencePeer } from "../../provider/drbd/fencing";
 import { clusterNode } from "./fixtures/cluster";
 
 const testVm: ClusterVmArgs = { name: "test", slot: 0, home: "ha1", ip: "10.1.1.50", install: { method: "kernel", kernel: "/boot/vmlinuz" } };
@@ -55,6 +56,26 @@ describe("the component's fencing inputs", () => {
   it("hands heartbeat.stonith and heartbeat.dopd to HeartbeatCluster as they are", () => {
     const plan = clusterPlan(args({ stonith, dopd: true }));
     expect([plan.heartbeat.stonith, plan.heartbeat.dopd]).toEqual([stonith, true]);
+  });
+
+  it("gives every DRBD resource dopd's resource-level fencing when heartbeat.dopd is set, with its own minor and the ping interval", () => {
+    const plan = clusterPlan(args({ dopd: true }, { pingInt: 4 }));
+    expect(plan.vms[0]!.drbdResources.map((r) => [r.name, r.args.fencing, r.args.handlers])).toEqual([
+      ["test-disk", "resource-only", { fencePeer: dopdFencePeer(1, 4) }],
+      ["test-swap", "resource-only", { fencePeer: dopdFencePeer(2, 4) }],
+    ]);
+  });
+
+  it("keeps the program's own fencing, its own fence-peer handler, and adds none without dopd", () => {
+    const own = { fencing: "resource-and-stonith" as const, handlers: { fencePeer: "/usr/local/sbin/fence-it" } };
+    expect(clusterPlan(args({ dopd: true }, own)).vms[0]!.drbdResources[0]!.args).not.toHaveProperty("fencing");
+    expect(clusterPlan(args({ dopd: true }, { handlers: { fencePeer: "/usr/local/sbin/fence-it" } })).vms[0]!.drbdResources[0]!.args).not.toHaveProperty("handlers");
+    expect(clusterPlan(args({}, {})).vms[0]!.drbdResources[0]!.args).not.toHaveProperty("fencing");
+  });
+
+  it("keeps the program's other handlers beside dopd's", () => {
+    const plan = clusterPlan(args({ dopd: true }, { handlers: { afterResyncTarget: "/usr/lib/drbd/unsnapshot-resync-target-lvm.sh" } }));
+    expect(plan.vms[0]!.drbdResources[0]!.args.handlers).toEqual({ afterResyncTarget: "/usr/lib/drbd/unsnapshot-resync-target-lvm.sh", fencePeer: dopdFencePeer(1, 10) });
   });
 
   it("refuses swapped devices by the component's field, before any child exists", () => {

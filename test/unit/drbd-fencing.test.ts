@@ -1,6 +1,10 @@
 import { diffInputs } from "../../provider/diff";
 import { parseInputs, UNKNOWN } from "../../provider/inputs";
-import { DOPD_FENCE_PEER } from "../../provider/drbd/fencing";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DOPD_FENCE_PEER, dopdFencePeer } from "../../provider/drbd/fencing";
 import { renderResource } from "../../provider/drbd/render";
 import { drbdResourceRules, planUpdate } from "../../provider/drbd/rules";
 import { drbdResourceSchema, type DrbdResourceInput } from "../../provider/drbd/schema";
@@ -56,7 +60,8 @@ describe("fencing inputs", () => {
   it.each(["resource-only", "resource-and-stonith"] as const)("refuses %s fencing without a fence-peer handler, naming dopd's client", (fencing) => {
     expect(failuresOf({ ...seedTestDisk, fencing })).toEqual([
       `handlers.fencePeer: must be set when fencing is "${fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
-        `With Heartbeat's dopd that is "/usr/libexec/heartbeat/drbd-peer-outdater -t 5" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages)`,
+        `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt), which calls "/usr/libexec/heartbeat/drbd-peer-outdater -t 5" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages); ` +
+        `TwoNodeXenHa sets it for you with heartbeat.dopd`,
     ]);
   });
 
@@ -112,5 +117,42 @@ describe("changing fencing", () => {
 
   it("is applied by rewriting the resource file and running adjust", () => {
     expect(planUpdate(before, parse(dopd))).toMatchObject({ rewriteResource: true, adjust: true });
+  });
+});
+
+describe("dopd's fence-peer handler", () => {
+  const proc = (role: string) =>
+    [
+      "version: 8.4.11 (api:1/proto:86-101)",
+      " 1: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----",
+      `10: cs:WFConnection ro:${role}/Unknown ds:UpToDate/DUnknown C r-----`,
+      "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0",
+      "",
+    ].join("\n");
+
+  /** Runs the handler with /proc/drbd's text given, sleep and drbd-peer-outdater replaced by echoes. */
+  function run(handler: string, procText: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), "dopd-"));
+    const file = path.join(dir, "drbd");
+    writeFileSync(file, procText);
+    const text = handler.replace("/proc/drbd", file).replace(DOPD_FENCE_PEER, "echo outdater");
+    return execFileSync("sh", ["-c", `sleep() { echo "slept $1"; }\n${text}`], { encoding: "utf8" });
+  }
+
+  it("is a valid handler command (no quote, semicolon or line break drbd.conf cannot hold)", () => {
+    expect(failuresOf({ ...seedTestDisk, fencing: "resource-only", handlers: { fencePeer: dopdFencePeer(10, 10) } })).toEqual([]);
+  });
+
+  it("waits a ping interval and a second, then asks dopd, when this node is Primary", () => {
+    expect(run(dopdFencePeer(10, 10), proc("Primary"))).toBe("slept 11\noutdater\n");
+  });
+
+  it("asks dopd at once when this node is a Secondary being promoted, reading its own minor only", () => {
+    expect(run(dopdFencePeer(10, 4), proc("Secondary"))).toBe("outdater\n");
+    expect(run(dopdFencePeer(1, 4), proc("Primary"))).toBe("outdater\n");
+  });
+
+  it("waits when its minor is not in /proc/drbd at all (the safe side)", () => {
+    expect(run(dopdFencePeer(7, 4), proc("Secondary"))).toBe("slept 5\noutdater\n");
   });
 });
