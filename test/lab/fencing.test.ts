@@ -26,7 +26,8 @@ function program() {
   const cluster = new TwoNodeXenHa("cluster", {
     nodes: [node("ha1"), node("ha2")],
     metaVolumeSize: "512M",
-    drbd: { usageCount: "no", fencing: "resource-only", handlers: { fencePeer: "/usr/libexec/heartbeat/drbd-peer-outdater -t 5" } },
+    // dopd gives every resource `fencing resource-only` and its fence-peer handler.
+    drbd: { usageCount: "no" },
     heartbeat: {
       authKey: pulumi.secret("lab-heartbeat-key-0123"),
       watchdog: "/dev/watchdog",
