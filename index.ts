@@ -1,6 +1,7 @@
 export { VolumeGroup, type VolumeGroupArgs } from "./provider/lvm/volume-group";
 export { LogicalVolume, type LogicalVolumeArgs } from "./provider/lvm/logical-volume";
 export { DrbdResource, type DrbdResourceArgs } from "./provider/drbd/drbd-resource";
+export { dopdFencePeer } from "./provider/drbd/fencing";
 export { NodeNetwork, type NodeNetworkArgs } from "./provider/network/node-network";
 export { HeartbeatCluster, type HeartbeatClusterArgs } from "./provider/heartbeat/cluster";
 export { checkConnectionSettings, type ConnectionInput, type ConnectionSettings } from "./provider/ssh/connection";

@@ -49,7 +49,7 @@ export function handlerCommandProblem(command: string): string | undefined {
 export const handlerCommand = checkedString(handlerCommandProblem);
 
 export const handlersSchema = z.object({
-  /** Run when this node must fence its peer (with `fencing` set): with Heartbeat, `DOPD_FENCE_PEER`. Optional. */
+  /** Run when this node must fence its peer (with `fencing` set): with Heartbeat, `dopdFencePeer(minor, pingInt)`. Optional. */
   fencePeer: handlerCommand.optional(),
   /** Run on the node whose disk a resync has just made consistent again. Optional. */
   afterResyncTarget: handlerCommand.optional(),
