@@ -5,7 +5,8 @@
  * output read here; report.ts sends it.
  */
 import { parseProcDrbd, type ProcDrbd } from "../../provider/drbd/status";
-import { parseHeartbeatProbe, type ResourceHolding } from "../../provider/heartbeat/status";
+import { type ResourceHolding } from "../../provider/heartbeat/holding";
+import { parseHeartbeatProbe } from "../../provider/heartbeat/status";
 import { joinLines, literal, sh, type Shell } from "../../provider/shell";
 import { parseDomainList, type DomainEntry } from "../../provider/xen/list";
 

@@ -5,6 +5,7 @@
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
 import { DOPD_PATH } from "./fencing";
+import { buildHoldingProbe, parseResourceHolding, type ResourceHolding } from "./holding";
 import { heartbeatPaths } from "./render";
 import { resourceScriptPath } from "./resource-script";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
@@ -42,16 +43,12 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
     literal(`printf 'boot\\t%s\\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"`),
     ...(c.stonith ? [sh`printf 'stonith\\t%s\\n' "$(stonith -t ${c.stonith.type} -n 2>/dev/null | tr -s ' \\t\\n' ' ')"`] : []),
     ...(c.dopd ? [sh`if [ -x ${DOPD_PATH} ]; then printf 'dopd\\tpresent\\n'; else printf 'dopd\\tabsent\\n'; fi`] : []),
-    literal("if cl_status hbstatus >/dev/null 2>&1; then"),
-    literal(`  printf 'heartbeat\\trunning\\n'`),
-    literal(`  printf 'resources\\t%s\\n' "$(cl_status rscstatus 2>/dev/null || true)"`),
-    sh`  for n in ${c.nodes.map((n) => n.name)}; do`,
-    literal(`    printf 'node\\t%s\\t%s\\n' "$n" "$(cl_status nodestatus "$n" 2>/dev/null || true)"`),
-    literal(`    for i in $(cl_status listhblinks "$n" 2>/dev/null); do printf 'hblink\\t%s\\t%s\\t%s\\n' "$n" "$i" "$(cl_status hblinkstatus "$n" "$i" 2>/dev/null || true)"; done`),
-    literal("  done"),
-    literal("else"),
-    literal(`  printf 'heartbeat\\tstopped\\n'`),
-    literal("fi"),
+    buildHoldingProbe([
+      sh`  for n in ${c.nodes.map((n) => n.name)}; do`,
+      literal(`    printf 'node\\t%s\\t%s\\n' "$n" "$(cl_status nodestatus "$n" 2>/dev/null || true)"`),
+      literal(`    for i in $(cl_status listhblinks "$n" 2>/dev/null); do printf 'hblink\\t%s\\t%s\\t%s\\n' "$n" "$i" "$(cl_status hblinkstatus "$n" "$i" 2>/dev/null || true)"; done`),
+      literal("  done"),
+    ]),
     sh`${c.toolstack} list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print "running\\t" $1 }'`,
     sh`for s in ${scripts}; do`,
     literal(`  if [ -x "$s" ]; then "$s" list 2>/dev/null | awk -v g="$(basename "$s")" '{ print "domain\\t" g "\\t" $0 }'; fi`),
@@ -59,8 +56,6 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
   ]);
 }
 
-/** `cl_status rscstatus` in a v1 cluster: which haresources lines this node holds. */
-export type ResourceHolding = "local" | "foreign" | "all" | "none" | "transition" | "unknown";
 
 export interface HeartbeatNodeReport {
   /** What `uname -n` answers: Heartbeat knows the node by it. */
@@ -90,8 +85,6 @@ export interface HeartbeatNodeReport {
   /** Every DomU running on the node, linked or not. */
   running: string[];
 }
-
-const HOLDINGS: readonly ResourceHolding[] = ["local", "foreign", "all", "none", "transition"];
 
 export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
   const r: HeartbeatNodeReport = {
@@ -145,7 +138,7 @@ export function parseHeartbeatProbe(output: string): HeartbeatNodeReport {
         r.heartbeatRunning = a === "running";
         break;
       case "resources":
-        r.resources = HOLDINGS.find((h) => h === a.trim()) ?? "unknown";
+        r.resources = parseResourceHolding(a);
         break;
       case "node":
         r.nodeStatus[a] = b.trim();

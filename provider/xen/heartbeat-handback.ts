@@ -5,7 +5,8 @@
 import { RefusedError } from "../errors";
 import { pollUntil } from "../poll";
 import { surveyHosts, whereabouts, type HostView, type Views } from "./domu-ops";
-import { buildHandBackCommand, buildHoldingProbe, groupMove, parseHolding, type HeartbeatHolding } from "./heartbeat-placement";
+import { buildHoldingProbe } from "../heartbeat/holding";
+import { buildHandBackCommand, groupMove, parseHolding, type HeartbeatHolding } from "./heartbeat-placement";
 import type { XenDomUInputs } from "./schema";
 
 const PROBE_TIMEOUT_MS = 60_000;

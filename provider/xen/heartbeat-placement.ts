@@ -5,7 +5,8 @@
  * node would start it nowhere. The group goes back with `hb_standby foreign` on the holder, whose
  * resource script live-migrates every guest of the group home.
  */
-import { literal, sh, type Shell } from "../shell";
+import { parseResourceHolding, type ResourceHolding } from "../heartbeat/holding";
+import { sh, type Shell } from "../shell";
 
 /** Debian's place for Heartbeat's standby command (heartbeat 3.0.x). */
 export const HB_STANDBY = "/usr/share/heartbeat/hb_standby";
@@ -13,31 +14,19 @@ export const HB_STANDBY = "/usr/share/heartbeat/hb_standby";
 /** What Heartbeat says on one node: whether it runs, and which haresources lines it holds. */
 export interface HeartbeatHolding {
   running: boolean;
-  /** `cl_status rscstatus`: local, foreign, all, none or transition; "" when Heartbeat is stopped. */
-  resources: string;
-}
-
-export function buildHoldingProbe(): Shell {
-  return literal(
-    [
-      "if cl_status hbstatus >/dev/null 2>&1; then",
-      `  printf 'heartbeat\\trunning\\n'; printf 'rscstatus\\t%s\\n' "$(cl_status rscstatus 2>/dev/null || true)"`,
-      "else",
-      `  printf 'heartbeat\\tstopped\\n'`,
-      "fi",
-    ].join("\n"),
-  );
+  /** "unknown" when Heartbeat is stopped. */
+  resources: ResourceHolding;
 }
 
 export function parseHolding(text: string): HeartbeatHolding {
   let running = false;
-  let resources = "";
+  let resources: ResourceHolding = "unknown";
   for (const line of text.split("\n")) {
     const [key, value = ""] = line.split("\t");
     if (key === "heartbeat") running = value.trim() === "running";
-    if (key === "rscstatus") resources = value.trim();
+    if (key === "resources") resources = parseResourceHolding(value);
   }
-  return { running, resources: running ? resources : "" };
+  return { running, resources: running ? resources : "unknown" };
 }
 
 export function buildHandBackCommand(): Shell {

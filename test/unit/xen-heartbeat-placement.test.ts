@@ -1,26 +1,34 @@
-import { groupMove, handBackNotice, parseHolding } from "../../provider/xen/heartbeat-placement";
+import { buildHoldingProbe, type ResourceHolding } from "../../provider/heartbeat/holding";
+import { groupMove, handBackNotice, parseHolding, type HeartbeatHolding } from "../../provider/xen/heartbeat-placement";
 import { awayFromRunOn } from "../../provider/xen/rules";
 
-const running = (resources: string) => ({ running: true, resources });
-const stopped = { running: false, resources: "" };
+const running = (resources: ResourceHolding): HeartbeatHolding => ({ running: true, resources });
+const stopped: HeartbeatHolding = { running: false, resources: "unknown" };
 
 describe("parseHolding", () => {
   it("reads cl_status's answer while Heartbeat runs", () => {
-    expect(parseHolding("heartbeat\trunning\nrscstatus\tall\n")).toEqual({ running: true, resources: "all" });
+    expect(parseHolding("heartbeat\trunning\nresources\tall\n")).toEqual({ running: true, resources: "all" });
+  });
+  it("reads an answer it does not know as unknown", () => {
+    expect(parseHolding("heartbeat\trunning\nresources\t\n")).toEqual({ running: true, resources: "unknown" });
+  });
+  it("reads what the probe prints when cl_status answers", () => {
+    const text = buildHoldingProbe().text;
+    expect([text.startsWith("if cl_status hbstatus"), text.includes("printf 'resources\\t%s\\n'")]).toEqual([true, true]);
   });
   it("reads a stopped Heartbeat as holding nothing", () => {
-    expect(parseHolding("heartbeat\tstopped\n")).toEqual({ running: false, resources: "" });
+    expect(parseHolding("heartbeat\tstopped\n")).toEqual({ running: false, resources: "unknown" });
   });
 });
 
 describe("groupMove: a guest of ha1's group that runs on ha2, going home to ha1", () => {
-  const move = (source: { running: boolean; resources: string }, target: { running: boolean; resources: string }) =>
+  const move = (source: HeartbeatHolding, target: HeartbeatHolding) =>
     groupMove("test", { name: "ha2", holding: source }, { name: "ha1", holding: target });
 
-  it.each(["all", "foreign"])("hands the group back when ha2 holds it (%s) and Heartbeat runs on ha1", (held) => {
+  it.each<ResourceHolding>(["all", "foreign"])("hands the group back when ha2 holds it (%s) and Heartbeat runs on ha1", (held) => {
     expect(move(running(held), running("none"))).toEqual({ kind: "handBack" });
   });
-  it.each(["local", "none"])("migrates the guest itself when ha2 holds only its own group or nothing (%s): it was moved by hand", (held) => {
+  it.each<ResourceHolding>(["local", "none"])("migrates the guest itself when ha2 holds only its own group or nothing (%s): it was moved by hand", (held) => {
     expect(move(running(held), running("local"))).toEqual({ kind: "direct" });
   });
   it("migrates the guest itself when Heartbeat does not run on ha2", () => {
