@@ -2,12 +2,11 @@
  * The fencing warning a preview of the cluster shows: what happens to a disk both nodes may write
  * when nothing stops a cut-off node.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { DrbdResourceArgs } from "../provider/drbd/drbd-resource";
 import { dopdFencePeer } from "../provider/drbd/fencing";
 import { drbdResourceSchema } from "../provider/drbd/schema";
 import type { TwoNodeXenHaArgs } from "./types";
-import { isDeferred } from "./validate";
+import { isDeferred } from "./deferred";
 
 /** What decides whether a split brain can corrupt the guests' disks. */
 export interface FencingFacts {
@@ -47,11 +46,17 @@ export function fencingFactsOf(args: TwoNodeXenHaArgs): FencingFacts | undefined
  * its own: `fencing resource-only` and the handler that waits for the peer to notice the loss.
  */
 export function dopdFencingOf(args: TwoNodeXenHaArgs, minor: number): Pick<DrbdResourceArgs, "fencing" | "handlers"> {
+  if (!wantsDopdFencing(args)) return {};
   const drbd = args.drbd ?? {};
-  if (args.heartbeat.dopd !== true || drbd.fencing !== undefined || isDeferred(drbd.handlers)) return {};
-  const handlers = (drbd.handlers ?? {}) as Record<string, pulumi.Input<string> | undefined>;
-  if (handlers.fencePeer !== undefined) return {};
   const pingInt = drbd.pingInt ?? drbdResourceSchema.shape.pingInt.parse(undefined);
-  const fencePeer = typeof pingInt === "number" ? dopdFencePeer(minor, pingInt) : pulumi.output(pingInt).apply((p) => dopdFencePeer(minor, p ?? drbdResourceSchema.shape.pingInt.parse(undefined)));
-  return { fencing: "resource-only", handlers: { ...handlers, fencePeer } };
+  // validate() refuses a ping-int not known yet here: the handler's wait is written from it.
+  if (typeof pingInt !== "number") return {};
+  return { fencing: "resource-only", handlers: { ...(drbd.handlers as object | undefined), fencePeer: dopdFencePeer(minor, pingInt) } };
+}
+
+/** Whether the component writes dopd's fencing into every DRBD resource (see `dopdFencingOf`). */
+export function wantsDopdFencing(args: TwoNodeXenHaArgs): boolean {
+  const drbd = args.drbd ?? {};
+  if (args.heartbeat.dopd !== true || drbd.fencing !== undefined || isDeferred(drbd.handlers)) return false;
+  return (drbd.handlers as { fencePeer?: unknown } | undefined)?.fencePeer === undefined;
 }

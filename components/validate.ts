@@ -18,13 +18,10 @@ import { bridgeName, commandLineText, crashActions, domUName, extraConfigSchema,
 import { xenToolsGuestName, xenToolsImageSchema, xenToolsSize } from "../provider/xen/xen-tools";
 import { diskNumberingOf } from "./drbd-numbering";
 import type { ClusterVmArgs, TwoNodeXenHaArgs } from "./types";
+import { isDeferred } from "./deferred";
+import { wantsDopdFencing } from "./fencing";
 
-/** Whether a value is a pulumi Output, an unknown or a promise: checked by the child resource once known. */
-export function isDeferred(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return v.__pulumiOutput === true || v.__pulumiUnknown === true || typeof v.then === "function";
-}
+export { isDeferred };
 
 /** The args with every value not known yet replaced by the engine's unknown sentinel, which validation skips. */
 function knownParts(value: unknown): unknown {
@@ -146,6 +143,10 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
   if (isKnown(names[0]) && names[0] === names[1]) fail("nodes[1].name", "the two nodes need different names");
   if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
   failures.push(...stonithFailures(args));
+  if (isDeferred(args.heartbeat?.dopd)) fail("heartbeat.dopd", "must be a plain true or false: it decides the DRBD resources' fencing when the program is run");
+  if (wantsDopdFencing(args) && args.drbd?.pingInt !== undefined && !isKnown(args.drbd.pingInt)) {
+    fail("drbd.pingInt", "must be a plain number with heartbeat.dopd: dopd's fence-peer handler waits ping-int plus a second, written when the program is run; or set drbd.fencing and drbd.handlers.fencePeer yourself");
+  }
   // A meta volume size not known yet is checked against the slots by DrbdResource, once known.
   const metaBytes = args.metaVolumeSize === undefined ? parseSize("1G") : isKnown(args.metaVolumeSize) ? parseSize(args.metaVolumeSize) : undefined;
   const slots = new Map<number, string>();

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The pulumi-xen-ha lab: two QEMU machines (ha1, ha2) running the Xen hypervisor
 # with a Debian bookworm dom0. See lab/README.md.
 set -euo pipefail
@@ -45,6 +46,7 @@ prepare() {
   ensure_keys
   phase_end
   phase_begin image
+  # shellcheck disable=SC2034 # read by lib/node.sh
   IMAGE_HASH=$(recipe_hash)
   local node need=0
   for node in "$@"; do
@@ -117,7 +119,7 @@ cmd_down() {
   for pid in "${pids[@]}"; do wait "$pid"; done
   fence_stop
   rm -f "$LAB_JSON"
-  pgrep -f "qemu-system-x86_64 -name ha[12]," >/dev/null 2>&1 && log "warning: a lab QEMU is still running" || true
+  if pgrep -f "qemu-system-x86_64 -name ha[12]," >/dev/null 2>&1; then log "warning: a lab QEMU is still running"; fi
   log "lab is down"
 }
 

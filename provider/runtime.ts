@@ -4,10 +4,11 @@
  * and old state keeps working with newer code.
  */
 import type { Lifecycle, Props } from "./lifecycle";
+import type { ResourceKind } from "./resource-kind";
 import { claimsOfCall } from "./ssh/host-key-claims";
 import { knownHosts } from "./ssh/known-hosts";
 
-export type ResourceKind = "VolumeGroup" | "LogicalVolume" | "DrbdResource" | "NodeNetwork" | "HeartbeatCluster" | "XenDomU" | "XenMigrationTrust" | "XenToolsImage";
+export type { ResourceKind };
 
 const loaders: Record<ResourceKind, () => Lifecycle> = {
   VolumeGroup: () => require("./lvm/volume-group").volumeGroupLifecycle,

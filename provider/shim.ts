@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { ResourceKind } from "./runtime";
+import type { ResourceKind } from "./resource-kind";
 
 /**
  * The provider object Pulumi serializes into the state. It captures only `kind`; each method

@@ -196,7 +196,8 @@ build() {
 exec 9>"$lock"
 if ! flock -n 9; then
   loud "another build of pulumi v$version is running; waiting for it"
-  flock 9
+  # A build takes about 15 minutes on two cores; one still holding the lock after an hour is stuck.
+  flock -w 3600 9 || { loud "gave up after an hour waiting for the other build's lock ($lock)"; exit 1; }
 fi
 if [ "$(cat "$stamp_file" 2>/dev/null)" != "$want_stamp" ] || [ ! -x "$bin/pulumi" ] || [ ! -x "$bin/pulumi-language-nodejs" ]; then
   build

@@ -18,9 +18,11 @@ phase() {
   phase_start=$now
 }
 
+# shellcheck disable=SC2317 # called by the trap below
 cleanup() {
   if [ "${CI:-}" = "true" ] || [ "${LAB_STOP_AFTER:-}" = "1" ]; then bash lab/lab.sh down >/dev/null 2>&1 || true; fi
-  [ -n "${pulumi_pid:-}" ] && kill "$pulumi_pid" 2>/dev/null || true
+  if [ -n "${pulumi_pid:-}" ]; then kill "$pulumi_pid" 2>/dev/null || true; fi
+  rm -rf "$results"
 }
 trap cleanup EXIT
 
@@ -46,7 +48,7 @@ run_jest() {
 # The lab test files of this run, in order (see test/support/lab-sequencer.js); LAB_SUITE overrides.
 # The narrower xen-domu, xen-tools, network and fencing files are left out to keep a run under an
 # hour (the cluster test builds the networks from bare hosts); `npm run test:lab` runs every file.
-lab_suite=(${LAB_SUITE:-test/lab/lvm.test.ts test/lab/drbd.test.ts test/lab/heartbeat.test.ts test/lab/cluster.test.ts})
+read -r -a lab_suite <<<"${LAB_SUITE:-test/lab/lvm.test.ts test/lab/drbd.test.ts test/lab/heartbeat.test.ts test/lab/cluster.test.ts}"
 
 run_jest unit unit
 phase "unit tests"
@@ -79,6 +81,7 @@ for file in "${lab_suite[@]}"; do
   phase "lab tests: $name"
 done
 
+# shellcheck disable=SC2016 # JavaScript
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;

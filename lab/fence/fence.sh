@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The lab's power switch (lab/fence/README.md): started with the lab, reached by the nodes through
 # their management link's guestfwd, and installed on them as a STONITH plugin. Sourced by lab.sh
 # after lib/common.sh and lib/node.sh (it uses LAB_DIR, LAB_RUN, LAB_SRC, LAB_NODES, log, die,

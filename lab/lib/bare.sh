@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # check-bare: what "bare host" means for the lab, read from the nodes right after
 # test-prepare booted them, before any test touches them. Each node's report is
 # kept in $LAB_RUN/bare/NODE.txt (key=value lines) for the lab tests to assert on.
 
 # Runs on a node; DISK is the data disk.
+# shellcheck disable=SC2016 # expanded on the node
 BARE_PROBE='set -u
 disk=$(readlink -f /dev/disk/by-id/virtio-lab-data)
 echo "boot=$(cat /proc/sys/kernel/random/boot_id)"

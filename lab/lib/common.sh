@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings are read by lab.sh and the other files it sources
 # Shared settings and helpers of the lab. Sourced by lab.sh; every setting can be
 # overridden from the environment (see lab/README.md).
 
@@ -74,5 +76,6 @@ lab_ssh() {
   shift
   local -a opts
   mapfile -t opts < <(ssh_opts "$node")
+  # shellcheck disable=SC2029 # the command is meant to run on the node as given
   ssh "${opts[@]}" root@127.0.0.1 "$@"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The connection JSON ($LAB_RUN/lab.json) that tests and the demo read. Facts
 # about the running nodes (data disk, Xen version) are read from the nodes.
 
@@ -5,6 +6,7 @@ json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')";
 
 # node_facts NODE: "dataDisk|xenVersion|virtCaps" as the node reports them.
 node_facts() {
+  # shellcheck disable=SC2016 # expanded on the node
   lab_ssh "$1" 'set -e
     disk=$(readlink -f /dev/disk/by-id/virtio-lab-data)
     info=$(xl info)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The base image: a Debian bookworm dom0 with Xen 4.17 and the cluster software,
 # built with mmdebstrap from this machine's apt sources and cached under
 # $LAB_DIR/images/<recipe hash>/.
@@ -50,6 +51,7 @@ build_image() {
   log "building image $hash with mmdebstrap (log: $tmp/build.log)"
   local include
   include=$(IFS=,; echo "${LAB_PACKAGES[*]}")
+  # shellcheck disable=SC2016 # the hooks are expanded by mmdebstrap, with the hook's own $1
   if ! LAB_SRC="$LAB_SRC" LAB_DIR="$LAB_DIR" LAB_NODES="${LAB_NODES[*]}" mmdebstrap \
     --mode=root --variant=required --format=directory \
     --include="$include" \
@@ -66,10 +68,11 @@ build_image() {
   fi
 
   local root="$tmp/rootfs" kver
-  kver=$(ls "$root/lib/modules" | head -n1)
+  kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
   cp "$root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
   cp "$root/boot/initrd.img-$kver" "$tmp/initrd.img"
   gunzip -c "$root/boot/xen-4.17-amd64.gz" >"$tmp/xen"
+  # shellcheck disable=SC2016 # dpkg-query's own format fields
   chroot "$root" dpkg-query -W -f='${Package} ${Version}\n' >"$tmp/packages.txt"
   awk '$1 == "xen-hypervisor-4.17-amd64" { print $2 }' "$tmp/packages.txt" >"$tmp/xen.version"
   log "making the ext4 image ($LAB_IMAGE_SIZE, sparse)"

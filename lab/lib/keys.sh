@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The lab's SSH identities: one client key pair for root logins, and one host key
 # per node made here (not on first boot: that costs about a minute under TCG) so
 # the lab knows each fingerprint before the node ever boots.

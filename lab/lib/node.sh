@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # One node: its disks, its QEMU process, and waiting for it.
 #
 # PCI layout inside a node (the order fixes the device names in dom0):
@@ -67,7 +68,7 @@ without_inherited_fds() {
 # Closes every descriptor above 2 of the current (sub)shell.
 close_inherited_fds() {
   local fd
-  for fd in /proc/$BASHPID/fd/*; do
+  for fd in "/proc/$BASHPID/fd/"*; do
     fd=${fd##*/}
     if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
   done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Host prerequisites: installed through apt when running as root, else the exact
 # command is printed.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A root file system tarball for xen-create-image --install-method=tar inside
 # the nodes (there is no package mirror inside the lab). Built on request only.
 
@@ -19,6 +20,7 @@ cmd_guest_tarball() {
     log "building the guest tarball (log: $LAB_DIR/guest/build.log)"
     local include
     include=$(IFS=,; echo "${LAB_TARBALL_PACKAGES[*]}")
+    # shellcheck disable=SC2016 # the hook is expanded by mmdebstrap, with the hook's own $1
     mmdebstrap --mode=root --variant=minbase --include="$include" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-include=/usr/share/doc/*/copyright' \

@@ -6,7 +6,7 @@
 import { isUnknown } from "../inputs";
 import { literal, type Shell } from "../shell";
 import { checkedString } from "../values";
-import type { NodeIndex } from "./schema";
+import type { NodeIndex } from "./node-index";
 
 const STONITH_TYPE = /^[a-z0-9_-]+(\/[a-z0-9_.-]+)?$/;
 

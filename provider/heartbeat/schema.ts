@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../ssh/connection";
+import type { NodeIndex } from "./node-index";
 import { stonithNodeProblems, stonithParameterName, stonithParameterValue, stonithProblems, stonithType } from "./fencing";
 import { domUName } from "../xen/schema";
 import { absolutePath, absolutePathProblem, checkedString, hostName, hostOrIPv4Address, interfaceName, ipv4Address } from "../values";
@@ -238,9 +239,7 @@ export type HeartbeatClusterInputs = z.output<typeof heartbeatClusterSchema>;
 export type HeartbeatClusterInputArgs = z.input<typeof heartbeatClusterSchema>;
 export type HeartbeatNode = HeartbeatClusterInputs["nodes"][number];
 export type ResourceGroup = HeartbeatClusterInputs["resourceGroups"][number];
-export type NodeIndex = 0 | 1;
-
-export const peerOf = (i: NodeIndex): NodeIndex => (i === 0 ? 1 : 0);
+export { peerOf, type NodeIndex } from "./node-index";
 
 export function crossoverNameOf(node: HeartbeatNode): string {
   return node.crossoverName ?? `${node.name.split(".")[0]}X`;

@@ -78,6 +78,18 @@ describe("the component's fencing inputs", () => {
     expect(plan.vms[0]!.drbdResources[0]!.args.handlers).toEqual({ afterResyncTarget: "/usr/lib/drbd/unsnapshot-resync-target-lvm.sh", fencePeer: dopdFencePeer(1, 10) });
   });
 
+  it("refuses a ping interval not known yet with dopd, naming the field and the way out, and accepts it without dopd", () => {
+    const later = Promise.resolve(4);
+    expect([validate(args({ dopd: true }, { pingInt: later })), validate(args({}, { pingInt: later }))]).toEqual([
+      [{ property: "drbd.pingInt", reason: expect.stringContaining("or set drbd.fencing and drbd.handlers.fencePeer yourself") }],
+      [],
+    ]);
+  });
+
+  it("refuses a heartbeat.dopd not known yet: it decides the resources' fencing", () => {
+    expect(validate(args({ dopd: Promise.resolve(true) as unknown as boolean }))).toEqual([{ property: "heartbeat.dopd", reason: expect.stringContaining("plain true or false") }]);
+  });
+
   it("refuses swapped devices by the component's field, before any child exists", () => {
     expect(validate(args({ stonith: { ...stonith, devices: [ipmiDevice(2), ipmiDevice(1)] } })).map((f) => f.property)).toEqual([
       "heartbeat.stonith.devices[0].hostname",

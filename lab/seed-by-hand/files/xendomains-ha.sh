@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Runs on a node (after the remote preamble of lib.sh) with GROUP=HA1 or HA2: the recipe's
 # "cp /etc/init.d/xendomains /etc/ha.d/resource.d/xendomainsHAn" and its edit, on bookworm's
 # xendomains (README.md, "xendomains then and now"):
