@@ -3,7 +3,7 @@
  * when nothing stops a cut-off node.
  */
 import type { DrbdResourceArgs } from "../provider/drbd/drbd-resource";
-import { dopdFencePeer } from "../provider/drbd/fencing";
+import { DEFAULT_PING_TIMEOUT_TENTHS, dopdFencePeer } from "../provider/drbd/fencing";
 import { drbdResourceSchema } from "../provider/drbd/schema";
 import type { TwoNodeXenHaArgs } from "./types";
 import { isDeferred } from "./deferred";
@@ -49,9 +49,10 @@ export function dopdFencingOf(args: TwoNodeXenHaArgs, minor: number): Pick<DrbdR
   if (!wantsDopdFencing(args)) return {};
   const drbd = args.drbd ?? {};
   const pingInt = drbd.pingInt ?? drbdResourceSchema.shape.pingInt.parse(undefined);
-  // validate() refuses a ping-int not known yet here: the handler's wait is written from it.
-  if (typeof pingInt !== "number") return {};
-  return { fencing: "resource-only", handlers: { ...(drbd.handlers as object | undefined), fencePeer: dopdFencePeer(minor, pingInt) } };
+  const pingTimeout = drbd.pingTimeout ?? DEFAULT_PING_TIMEOUT_TENTHS;
+  // validate() refuses timings not known yet here: the handler's wait is written from them.
+  if (typeof pingInt !== "number" || typeof pingTimeout !== "number") return {};
+  return { fencing: "resource-only", handlers: { ...(drbd.handlers as object | undefined), fencePeer: dopdFencePeer(minor, pingInt, pingTimeout) } };
 }
 
 /** Whether the component writes dopd's fencing into every DRBD resource (see `dopdFencingOf`). */

@@ -144,8 +144,11 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
   if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
   failures.push(...stonithFailures(args));
   if (isDeferred(args.heartbeat?.dopd)) fail("heartbeat.dopd", "must be a plain true or false: it decides the DRBD resources' fencing when the program is run");
-  if (wantsDopdFencing(args) && args.drbd?.pingInt !== undefined && !isKnown(args.drbd.pingInt)) {
-    fail("drbd.pingInt", "must be a plain number with heartbeat.dopd: dopd's fence-peer handler waits ping-int plus a second, written when the program is run; or set drbd.fencing and drbd.handlers.fencePeer yourself");
+  for (const field of ["pingInt", "pingTimeout"] as const) {
+    const value = args.drbd?.[field];
+    if (wantsDopdFencing(args) && value !== undefined && !isKnown(value)) {
+      fail(`drbd.${field}`, "must be a plain number with heartbeat.dopd: dopd's fence-peer handler waits ping-int plus ping-timeout, written when the program is run; or set drbd.fencing and drbd.handlers.fencePeer yourself");
+    }
   }
   // A meta volume size not known yet is checked against the slots by DrbdResource, once known.
   const metaBytes = args.metaVolumeSize === undefined ? parseSize("1G") : isKnown(args.metaVolumeSize) ? parseSize(args.metaVolumeSize) : undefined;

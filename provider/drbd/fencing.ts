@@ -15,21 +15,27 @@ export type FencingPolicy = (typeof fencingPolicies)[number];
  */
 export const DOPD_FENCE_PEER = "/usr/libexec/heartbeat/drbd-peer-outdater -t 5";
 
-/** DRBD's default ping-timeout is half a second; a second covers it and dopd's message over Heartbeat. */
+/** DRBD's ping-timeout when none is set, in tenths of a second. */
+export const DEFAULT_PING_TIMEOUT_TENTHS = 5;
+/** Covers dopd's message over Heartbeat and the peer's handling of the lost link. */
 const PEER_NOTICE_MARGIN_SECONDS = 1;
 
+/** Where HeartbeatCluster with `dopd` installs the fence-peer handler `dopdFencePeer` names. */
+export const DOPD_FENCE_PEER_PATH = "/usr/local/lib/pulumi-xen-ha/dopd-fence-peer";
+
 /**
- * The fence-peer handler for dopd on the resource with this minor. A Primary that loses the link
- * first waits until the peer's DRBD must have noticed the loss too (its next ping, at most
- * `pingInt` plus ping-timeout later): dopd's `drbdadm outdate` on a peer that still counts itself
- * Connected changes nothing, yet drbd-peer-outdater reports the peer outdated, and that peer could
- * later be promoted with stale data. A Secondary being promoted (its peer declared dead) does not
- * wait, so failover pays nothing. The role is read from /proc/drbd: drbdadm would wait on the very
- * state change that runs this handler.
+ * The fence-peer handler for dopd on the resource with this minor: the script HeartbeatCluster
+ * installs with `dopd` (provider/heartbeat/dopd-fence-peer.sh). A Primary that loses the link first
+ * waits until the peer's DRBD must have noticed the loss too (its next ping, at most `pingInt`
+ * plus ping-timeout later): dopd's `drbdadm outdate` on a peer that still counts itself Connected
+ * changes nothing, yet drbd-peer-outdater reports the peer outdated, and that peer could later be
+ * promoted with stale data. A Secondary being promoted (its peer declared dead) does not wait, so
+ * failover pays nothing. The script also asks again when dopd, which Heartbeat respawns after each
+ * request it served, left one unanswered while the peer is alive.
  */
-export function dopdFencePeer(minor: number, pingIntSeconds: number): string {
-  const wait = pingIntSeconds + PEER_NOTICE_MARGIN_SECONDS;
-  return `grep -q '^ *${minor}: .* ro:Secondary/' /proc/drbd || sleep ${wait} && exec ${DOPD_FENCE_PEER}`;
+export function dopdFencePeer(minor: number, pingIntSeconds: number, pingTimeoutTenths = DEFAULT_PING_TIMEOUT_TENTHS): string {
+  const wait = pingIntSeconds + Math.ceil(pingTimeoutTenths / 10) + PEER_NOTICE_MARGIN_SECONDS;
+  return `${DOPD_FENCE_PEER_PATH} ${minor} ${wait}`;
 }
 
 /** drbdadm reads at most 255 characters between double quotes. */
@@ -49,7 +55,7 @@ export function handlerCommandProblem(command: string): string | undefined {
 export const handlerCommand = checkedString(handlerCommandProblem);
 
 export const handlersSchema = z.object({
-  /** Run when this node must fence its peer (with `fencing` set): with Heartbeat, `dopdFencePeer(minor, pingInt)`. Optional. */
+  /** Run when this node must fence its peer (with `fencing` set): with Heartbeat, `dopdFencePeer(minor, pingInt, pingTimeout)`. Optional. */
   fencePeer: handlerCommand.optional(),
   /** Run on the node whose disk a resync has just made consistent again. Optional. */
   afterResyncTarget: handlerCommand.optional(),
@@ -64,7 +70,7 @@ export function fencingProblem(r: { fencing?: FencingPolicy; handlers?: DrbdHand
     path: ["handlers", "fencePeer"],
     message:
       `must be set when fencing is "${r.fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
-      `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt), which calls "${DOPD_FENCE_PEER}" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages); ` +
+      `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt, pingTimeout), the script HeartbeatCluster installs with dopd, which calls "${DOPD_FENCE_PEER}"; ` +
       `TwoNodeXenHa sets it for you with heartbeat.dopd`,
   };
 }

@@ -75,6 +75,7 @@ export function renderResource(r: DrbdResourceInputs): string {
     `timeout ${r.timeout};`,
     `connect-int ${r.connectInt};`,
     `ping-int ${r.pingInt};`,
+    ...(r.pingTimeout === undefined ? [] : [`ping-timeout ${r.pingTimeout};`]),
     `max-buffers ${r.maxBuffers};`,
     `max-epoch-size ${r.maxEpochSize};`,
   ];

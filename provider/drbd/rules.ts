@@ -81,6 +81,7 @@ export const drbdResourceRules: DiffRules = {
   timeout: "update",
   connectInt: "update",
   pingInt: "update",
+  pingTimeout: "update",
   maxBuffers: "update",
   maxEpochSize: "update",
   resyncRate: rateRule,

@@ -183,6 +183,12 @@ export const drbdResourceSchema = z
     connectInt: z.number().int().min(1).max(120).default(10),
     /** Seconds of idle link before a keep-alive. Default 10. */
     pingInt: z.number().int().min(1).max(120).default(10),
+    /**
+     * Tenths of a second the peer has to answer a keep-alive, and (times four) its first packet on a
+     * new connection (DRBD's ping-timeout). Optional; unset keeps DRBD's 5 (half a second). Raise it
+     * on loaded or emulated hosts, where a slow answer drops the link and reconnecting loops.
+     */
+    pingTimeout: z.number().int().min(1).max(300).optional(),
     /** Receive buffers per device, in pages (4 KiB). Default 2048. */
     maxBuffers: z.number().int().min(32).max(131072).default(2048),
     /** Write requests between two write barriers. Default 2048. */

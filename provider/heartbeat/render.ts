@@ -3,6 +3,7 @@
  * Everything but the resource scripts is identical on both nodes.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { DOPD_FENCE_PEER_PATH, dopdFencePeerScript } from "./dopd-fence-peer";
 import { DOPD_LINES, renderStonithHostLines } from "./fencing";
 import { renderResourceScript, resourceScriptPath, type ResourceScriptOptions } from "./resource-script";
 import { domainConfigOf, groupIndexOf, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
@@ -100,6 +101,7 @@ export function heartbeatFiles(c: HeartbeatClusterInputs, node: NodeIndex, optio
     { path: heartbeatPaths.haCf, content: renderHaCf(c), mode: fenced ? "0600" : "0644", secret: fenced, property: "deadtime" },
     { path: heartbeatPaths.haresources, content: renderHaresources(c), mode: "0644", secret: false, property: "domains" },
     ...([0, 1] as const).map((g) => ({ path: resourceScriptPath(c, g), content: renderResourceScript(c, node, g, options), mode: "0755", secret: false, property: "toolstack" })),
+    ...(c.dopd ? [{ path: DOPD_FENCE_PEER_PATH, content: dopdFencePeerScript(), mode: "0755", secret: false, property: "dopd" }] : []),
   ];
 }
 

@@ -4,6 +4,7 @@
  * nodes' reports which node holds which group.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { DOPD_FENCE_PEER_PATH } from "./dopd-fence-peer";
 import { DOPD_PATH } from "./fencing";
 import { buildHoldingProbe, parseResourceHolding, type ResourceHolding } from "./holding";
 import { heartbeatPaths } from "./render";
@@ -12,7 +13,14 @@ import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
 
 /** Every file HeartbeatCluster manages on a node, in a fixed order. */
 export function managedPaths(c: HeartbeatClusterInputs): string[] {
-  return [heartbeatPaths.authkeys, heartbeatPaths.haCf, heartbeatPaths.haresources, resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
+  return [
+    heartbeatPaths.authkeys,
+    heartbeatPaths.haCf,
+    heartbeatPaths.haresources,
+    resourceScriptPath(c, 0),
+    resourceScriptPath(c, 1),
+    ...(c.dopd ? [DOPD_FENCE_PEER_PATH] : []),
+  ];
 }
 
 /**

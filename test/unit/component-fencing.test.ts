@@ -66,6 +66,11 @@ describe("the component's fencing inputs", () => {
     ]);
   });
 
+  it("writes the ping timeout into dopd's handler when the program sets one", () => {
+    const plan = clusterPlan(args({ dopd: true }, { pingInt: 4, pingTimeout: 30 }));
+    expect(plan.vms[0]!.drbdResources.map((r) => r.args.handlers)).toEqual([{ fencePeer: dopdFencePeer(1, 4, 30) }, { fencePeer: dopdFencePeer(2, 4, 30) }]);
+  });
+
   it("keeps the program's own fencing, its own fence-peer handler, and adds none without dopd", () => {
     const own = { fencing: "resource-and-stonith" as const, handlers: { fencePeer: "/usr/local/sbin/fence-it" } };
     expect(clusterPlan(args({ dopd: true }, own)).vms[0]!.drbdResources[0]!.args).not.toHaveProperty("fencing");

@@ -1,7 +1,7 @@
 import { diffInputs } from "../../provider/diff";
 import { parseInputs, UNKNOWN } from "../../provider/inputs";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DOPD_FENCE_PEER, dopdFencePeer } from "../../provider/drbd/fencing";
@@ -60,7 +60,7 @@ describe("fencing inputs", () => {
   it.each(["resource-only", "resource-and-stonith"] as const)("refuses %s fencing without a fence-peer handler, naming dopd's client", (fencing) => {
     expect(failuresOf({ ...seedTestDisk, fencing })).toEqual([
       `handlers.fencePeer: must be set when fencing is "${fencing}": DRBD calls it to outdate the peer's disk when a Primary loses the replication link. ` +
-        `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt), which calls "/usr/libexec/heartbeat/drbd-peer-outdater -t 5" (on Debian bookworm; /usr/lib/heartbeat/drbd-peer-outdater on older Heartbeat packages); ` +
+        `With Heartbeat's dopd that is dopdFencePeer(minor, pingInt, pingTimeout), the script HeartbeatCluster installs with dopd, which calls "/usr/libexec/heartbeat/drbd-peer-outdater -t 5"; ` +
         `TwoNodeXenHa sets it for you with heartbeat.dopd`,
     ]);
   });
@@ -129,30 +129,60 @@ describe("dopd's fence-peer handler", () => {
       "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0",
       "",
     ].join("\n");
+  const script = path.join(__dirname, "..", "..", "provider", "heartbeat", "dopd-fence-peer.sh");
 
-  /** Runs the handler with /proc/drbd's text given, sleep and drbd-peer-outdater replaced by echoes. */
-  function run(handler: string, procText: string): string {
+  /**
+   * Runs the handler as DRBD would, against a /proc/drbd with this text; drbd-peer-outdater answers
+   * with the exit codes given in turn, and cl_status says the peer is `peerStatus`. sleep, the
+   * outdater and cl_status log what they were asked; returns that log and the exit code.
+   */
+  function run(handler: string, procText: string, answers: number[] = [4], peerStatus = "active"): { log: string; code: number } {
     const dir = mkdtempSync(path.join(tmpdir(), "dopd-"));
-    const file = path.join(dir, "drbd");
-    writeFileSync(file, procText);
-    const text = handler.replace("/proc/drbd", file).replace(DOPD_FENCE_PEER, "echo outdater");
-    return execFileSync("sh", ["-c", `sleep() { echo "slept $1"; }\n${text}`], { encoding: "utf8" });
+    const stub = (name: string, body: string) => writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    writeFileSync(path.join(dir, "drbd"), procText);
+    writeFileSync(path.join(dir, "answers"), answers.join("\n") + "\n");
+    stub("sleep", `echo "slept $1" >>"${dir}/log"`);
+    stub("cl_status", `echo "cl_status $*" >>"${dir}/log"; echo ${peerStatus}`);
+    stub("outdater", `echo "outdater $* for $DRBD_RESOURCE" >>"${dir}/log"; rc=$(head -n 1 "${dir}/answers"); sed -i 1d "${dir}/answers"; exit "$rc"`);
+    const [, minor, wait] = handler.split(" ");
+    const env = { PATH: `${dir}:${process.env.PATH}`, DOPD_OUTDATER: path.join(dir, "outdater"), DOPD_PROC_DRBD: path.join(dir, "drbd"), DOPD_LOCK: path.join(dir, "lock"), DRBD_RESOURCE: "test-disk", DRBD_PEER: "ha2.domain.local" };
+    const r = spawnSync("sh", [script, minor!, wait!], { env, encoding: "utf8" });
+    return { log: readFileSync(path.join(dir, "log"), "utf8"), code: r.status ?? -1 };
   }
 
-  it("is a valid handler command (no quote, semicolon or line break drbd.conf cannot hold)", () => {
-    expect(failuresOf({ ...seedTestDisk, fencing: "resource-only", handlers: { fencePeer: dopdFencePeer(10, 10) } })).toEqual([]);
+  it("is the installed script with the resource's minor and its wait, a valid handler command", () => {
+    expect([dopdFencePeer(10, 10), failuresOf({ ...seedTestDisk, fencing: "resource-only", handlers: { fencePeer: dopdFencePeer(10, 10) } })]).toEqual([
+      "/usr/local/lib/pulumi-xen-ha/dopd-fence-peer 10 12",
+      [],
+    ]);
   });
 
-  it("waits a ping interval and a second, then asks dopd, when this node is Primary", () => {
-    expect(run(dopdFencePeer(10, 10), proc("Primary"))).toBe("slept 11\noutdater\n");
+  it("waits a ping interval, the ping timeout (rounded up) and a second, then asks dopd, when this node is Primary", () => {
+    expect([run(dopdFencePeer(10, 10), proc("Primary")), run(dopdFencePeer(10, 10, 30), proc("Primary"))]).toEqual([
+      { log: "slept 12\noutdater -t 5 for test-disk\n", code: 4 },
+      { log: "slept 14\noutdater -t 5 for test-disk\n", code: 4 },
+    ]);
   });
 
   it("asks dopd at once when this node is a Secondary being promoted, reading its own minor only", () => {
-    expect(run(dopdFencePeer(10, 4), proc("Secondary"))).toBe("outdater\n");
-    expect(run(dopdFencePeer(1, 4), proc("Primary"))).toBe("outdater\n");
+    expect([run(dopdFencePeer(10, 4), proc("Secondary")).log, run(dopdFencePeer(1, 4), proc("Primary")).log]).toEqual(["outdater -t 5 for test-disk\n", "outdater -t 5 for test-disk\n"]);
   });
 
   it("waits when its minor is not in /proc/drbd at all (the safe side)", () => {
-    expect(run(dopdFencePeer(7, 4), proc("Secondary"))).toBe("slept 5\noutdater\n");
+    expect(run(dopdFencePeer(7, 4), proc("Secondary")).log).toBe("slept 6\noutdater -t 5 for test-disk\n");
+  });
+
+  it("asks again, two seconds apart, while dopd leaves it unanswered and Heartbeat sees the peer alive", () => {
+    expect(run(dopdFencePeer(10, 4), proc("Secondary"), [5, 5, 4])).toEqual({
+      log: "outdater -t 5 for test-disk\ncl_status nodestatus ha2.domain.local\nslept 2\noutdater -t 5 for test-disk\ncl_status nodestatus ha2.domain.local\nslept 2\noutdater -t 5 for test-disk\n",
+      code: 4,
+    });
+  });
+
+  it("takes an unreachable peer that Heartbeat declared dead as dead at once, and gives up after five tries", () => {
+    expect([run(dopdFencePeer(10, 4), proc("Secondary"), [5], "dead"), run(dopdFencePeer(10, 4), proc("Secondary"), [5, 5, 5, 5, 5, 4]).code]).toEqual([
+      { log: "outdater -t 5 for test-disk\ncl_status nodestatus ha2.domain.local\n", code: 5 },
+      5,
+    ]);
   });
 });

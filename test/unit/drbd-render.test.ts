@@ -75,6 +75,10 @@ describe("resource file", () => {
     expect(renderResource(parse(seedTestDisk))).toBe(TEST_DISK_84);
   });
 
+  it("writes ping-timeout after ping-int only when it is set", () => {
+    expect(renderResource(parse({ ...seedTestDisk, pingTimeout: 30 }))).toBe(TEST_DISK_84.replace("\t\tping-int 10;\n", "\t\tping-int 10;\n\t\tping-timeout 30;\n"));
+  });
+
   it("in 8.3 form is the seed's configuration, with the rate moved from common into the resource", () => {
     const ours = [renderGlobalCommon(globalSettingsOf(parse({ ...seedTestDisk, drbdVersion: "8.3" }))), ...[seedTestDisk, seedTestSwap].map((r) => renderResource(parse({ ...r, drbdVersion: "8.3" })))];
     const seed = fixture("seed-drbd.conf").replace(/syncer \{\s*\}/g, "syncer { rate 90M; }");

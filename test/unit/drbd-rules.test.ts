@@ -114,6 +114,7 @@ describe("refused changes", () => {
 describe("update plan", () => {
   it("an option change rewrites the resource file and adjusts", () => {
     expect(planUpdate(seed(), { ...seed(), pingInt: 20 })).toEqual({ rewriteResource: true, rewriteGlobal: false, adjust: true, resize: false });
+    expect(planUpdate(seed(), { ...seed(), pingTimeout: 30 })).toEqual({ rewriteResource: true, rewriteGlobal: false, adjust: true, resize: false });
   });
 
   it("a usage-count change rewrites the global file only", () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diffInputs } from "../../provider/diff";
@@ -8,7 +8,7 @@ import { installNode } from "../../provider/heartbeat/nodes";
 import { heartbeatFiles, renderHaCf } from "../../provider/heartbeat/render";
 import { checkNodes, heartbeatClusterRules, heartbeatDrift, sha256Of } from "../../provider/heartbeat/rules";
 import { heartbeatClusterSchema, type HeartbeatClusterInputArgs } from "../../provider/heartbeat/schema";
-import { buildHeartbeatProbeScript, parseHeartbeatProbe, type HeartbeatNodeReport } from "../../provider/heartbeat/status";
+import { buildHeartbeatProbeScript, managedPaths, parseHeartbeatProbe, type HeartbeatNodeReport } from "../../provider/heartbeat/status";
 import { parseInputs, UNKNOWN } from "../../provider/inputs";
 import { implementation } from "../../provider/runtime";
 import type { Shell } from "../../provider/shell";
@@ -140,6 +140,19 @@ describe("dopd", () => {
 
   it("leaves ha.cf readable: it holds no secret", () => {
     expect(heartbeatFiles(heartbeatClusterSchema.parse({ ...seedArgs, dopd: true }), 0).find((f) => f.path === "/etc/ha.d/ha.cf")?.mode).toBe("0644");
+  });
+
+  it("installs DRBD's fence-peer handler script on each node, executable, and reads it back as a managed file", () => {
+    const c = heartbeatClusterSchema.parse({ ...seedArgs, dopd: true });
+    const script = heartbeatFiles(c, 1).find((f) => f.path === "/usr/local/lib/pulumi-xen-ha/dopd-fence-peer");
+    const source = readFileSync(join(__dirname, "..", "..", "provider", "heartbeat", "dopd-fence-peer.sh"), "utf8");
+    expect([script?.mode, script?.content === source, script?.property, managedPaths(c).at(-1), managedPaths(heartbeatClusterSchema.parse(seedArgs)).length]).toEqual([
+      "0755",
+      true,
+      "dopd",
+      "/usr/local/lib/pulumi-xen-ha/dopd-fence-peer",
+      5,
+    ]);
   });
 
   it("comes after the STONITH lines when both are set", () => {
