@@ -162,21 +162,26 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
   it("cutting only the crossover link outdates each Secondary through dopd: it cannot be promoted, refresh says so, and the relink resyncs it", async () => {
     const stop = watchBothNodes();
     await labLink("crossover", "down");
-    // ha1 holds test-disk Primary, ha2 web-disk: each peer's copy is the one dopd outdates.
-    const outdated = await waitFor(
-      async () => {
-        const [a, b] = [await dstate("ha2", DISKS.test.resource), await dstate("ha1", DISKS.web.resource)];
-        return (a.startsWith("Outdated/") && b.startsWith("Outdated/") && [a, b]) || undefined;
-      },
-      { timeoutMs: 180_000, intervalMs: 3000, what: "the Secondary copies to be Outdated" },
-    ).catch(async (err: Error) => {
-      throw new Error(`${err.message}\n${await fencingLogs()}`);
-    });
-    const promote = await labExec("ha2", `drbdadm primary ${DISKS.test.resource}`);
-    const refresh = await stack.refresh();
-    const output = `${refresh.stdout}\n${refresh.stderr}`;
-    await labLink("crossover", "up");
-    await waitForHealthyDisks();
+    let outdated: string[], promote: { code: number }, output: string;
+    try {
+      // ha1 holds test-disk Primary, ha2 web-disk: each peer's copy is the one dopd outdates.
+      outdated = await waitFor(
+        async () => {
+          const [a, b] = [await dstate("ha2", DISKS.test.resource), await dstate("ha1", DISKS.web.resource)];
+          return (a.startsWith("Outdated/") && b.startsWith("Outdated/") && [a, b]) || undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 3000, what: "the Secondary copies to be Outdated" },
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await fencingLogs()}`);
+      });
+      promote = await labExec("ha2", `drbdadm primary ${DISKS.test.resource}`);
+      const refresh = await stack.refresh();
+      output = `${refresh.stdout}\n${refresh.stderr}`;
+    } finally {
+      // Whatever happened, the next tests start from a whole, resynced cluster.
+      await labLink("crossover", "up");
+      await waitForHealthyDisks();
+    }
     const seen = await stop();
     report(`crossover cut: ${seen.samples} samples of xl list on both nodes, ${seen.unobserved} incomplete`);
     expect([
