@@ -10,12 +10,14 @@ export {
   HostCommandError,
   HostKeyConflictError,
   HostKeyMismatchError,
+  HostStateError,
   RefusedError,
   ValidationError,
   isConnectionError,
   isHostCommandError,
   isHostKeyConflictError,
   isHostKeyMismatchError,
+  isHostStateError,
   isRefusedError,
 } from "./provider/errors";
 export { quote } from "./provider/shell";

@@ -5,7 +5,7 @@
 
 const BRAND = Symbol.for("pulumi-xen-ha.error");
 
-export type ErrorKind = "host-command" | "host-key" | "host-key-conflict" | "connection" | "refused" | "validation";
+export type ErrorKind = "host-command" | "host-key" | "host-key-conflict" | "connection" | "refused" | "validation" | "host-state";
 
 abstract class XenHaError extends Error {
   readonly [BRAND]: ErrorKind;
@@ -44,13 +44,13 @@ export class HostCommandError extends XenHaError implements HostCommandFailure {
   readonly stderr: string;
   readonly hint: string | undefined;
 
-  constructor(failure: HostCommandFailure) {
+  constructor(failure: HostCommandFailure, options?: { cause?: unknown }) {
     const tail = tailOf(failure.stderr.trim() || failure.stdout.trim());
     const status = failure.exitCode === null ? `signal ${failure.signal ?? "?"}` : `exit code ${failure.exitCode}`;
     const lines = [`${failure.host}: command failed with ${status}: ${failure.command}`];
     if (tail) lines.push(tail);
     if (failure.hint) lines.push(`hint: ${failure.hint}`);
-    super("host-command", lines.join("\n"));
+    super("host-command", lines.join("\n"), options);
     this.host = failure.host;
     this.command = failure.command;
     this.exitCode = failure.exitCode;
@@ -63,6 +63,21 @@ export class HostCommandError extends XenHaError implements HostCommandFailure {
 
 export function isHostCommandError(value: unknown): value is HostCommandError {
   return hasKind(value, "host-command");
+}
+
+/**
+ * The commands ran, yet the hosts are not in the state they should have left: a guest still
+ * listed after shutdown and destroy, a guest left suspended by a move that could not be undone.
+ * The message names the guest, the host and what to do by hand.
+ */
+export class HostStateError extends XenHaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("host-state", message, options);
+  }
+}
+
+export function isHostStateError(value: unknown): value is HostStateError {
+  return hasKind(value, "host-state");
 }
 
 /** Where the key a host had to present came from. */

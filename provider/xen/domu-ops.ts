@@ -4,7 +4,7 @@
  * the non-live move.
  */
 import { buildReleaseScript } from "../drbd/commands";
-import { HostCommandError, isHostCommandError, RefusedError } from "../errors";
+import { HostCommandError, HostStateError, isHostCommandError, RefusedError } from "../errors";
 import { hostOf, type Host } from "../ssh";
 import { checkTargetMemory, decideMove, migrationFailureHint, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import { configPath, domUConfigOf, renderDomUConfig } from "./config";
@@ -149,7 +149,7 @@ export async function stopGuest(inputs: XenDomUInputs, views: Views): Promise<vo
       }
       await view.host.exec(toolstack.destroy(inputs.name), { timeoutMs: 120_000, okExitCodes: [1] });
       const left = await departed(view, toolstack, inputs.name, domid, 120_000);
-      if (left) throw new Error(stillListed(inputs.name, name, left));
+      if (left) throw new HostStateError(stillListed(inputs.name, name, left));
       await releaseDisks(inputs, view);
     }),
   );
@@ -225,7 +225,7 @@ export async function moveGuest(inputs: XenDomUInputs, plan: Exclude<MovePlan, {
         const recovery = move.recovery;
         await source.host.exec(recovery, { timeoutMs }).catch((recoveryError: unknown) => {
           imageNeeded = true;
-          throw new Error(
+          throw new HostStateError(
             `${inputs.name}: ${step.description} failed (${err instanceof Error ? err.message : String(err)}), and resuming it on ${source.spec.name} failed too ` +
               `(${recoveryError instanceof Error ? recoveryError.message : String(recoveryError)}); it is suspended in its saved image: resume it by hand with ${recovery.display} on ${source.spec.name}.`,
             { cause: err },
@@ -248,7 +248,7 @@ async function withMigrationHint<T>(run: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (!isHostCommandError(err)) throw err;
     const hint = migrationFailureHint(err.stderr) ?? err.hint;
-    throw new HostCommandError({ host: err.host, command: err.command, exitCode: err.exitCode, signal: err.signal, stdout: err.stdout, stderr: err.stderr, hint });
+    throw new HostCommandError({ host: err.host, command: err.command, exitCode: err.exitCode, signal: err.signal, stdout: err.stdout, stderr: err.stderr, hint }, { cause: err });
   }
 }
 

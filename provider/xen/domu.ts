@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RefusedError } from "../errors";
+import { HostStateError, RefusedError } from "../errors";
 import type { InputFailure } from "../errors";
 import { parseInputs } from "../inputs";
 import type { DeepInput } from "../args";
@@ -304,7 +304,7 @@ export const xenDomULifecycle: Lifecycle = {
     const after = await surveyHosts(inputs, recordedKeys(props));
     const where = whereabouts(inputs.name, after);
     if (where.where !== "nowhere") {
-      throw new Error(`${inputs.name} is still listed after shutdown and destroy (${JSON.stringify(where)}); look at xl list on the hosts and run destroy again.`);
+      throw new HostStateError(`${inputs.name} is still listed after shutdown and destroy (${JSON.stringify(where)}); look at xl list on the hosts and run destroy again.`);
     }
     await Promise.all(Object.values(after).map((v) => v.host.removeFiles([configPath(inputs.name)])));
   },
