@@ -7,6 +7,7 @@
  */
 import { parseResourceHolding, type ResourceHolding } from "../heartbeat/holding";
 import { sh, type Shell } from "../shell";
+import type { Whereabouts } from "./list";
 
 /** Debian's place for Heartbeat's standby command (heartbeat 3.0.x). */
 export const HB_STANDBY = "/usr/share/heartbeat/hb_standby";
@@ -61,6 +62,21 @@ export function groupMove(name: string, source: { name: string; holding: Heartbe
     };
   }
   return { kind: "handBack" };
+}
+
+/**
+ * Where a hand-back stands once `hb_standby foreign` was sent. Heartbeat drops a standby request
+ * without an answer while either node is "in flux" (a node that has just joined, a takeover still
+ * running), so an `idle` hand-back is asked again.
+ */
+export type HandBackProgress = "done" | "moving" | "idle";
+
+export function handBackProgress(where: Whereabouts, target: string, source: { name: string; holding: HeartbeatHolding }, targetHolding: HeartbeatHolding): HandBackProgress {
+  if (where.where === "one" && where.host === target && where.presence === "running") return "done";
+  const holdsGroup = source.holding.running && (source.holding.resources === "all" || source.holding.resources === "foreign");
+  const stillOnSource = where.where === "one" && where.host === source.name;
+  const inTransition = source.holding.resources === "transition" || targetHolding.resources === "transition";
+  return holdsGroup && stillOnSource && !inTransition ? "idle" : "moving";
 }
 
 /** The warning preview prints for a guest away from home whose placement Heartbeat owns. */

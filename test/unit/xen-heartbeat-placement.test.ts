@@ -1,5 +1,6 @@
 import { buildHoldingProbe, type ResourceHolding } from "../../provider/heartbeat/holding";
-import { groupMove, handBackNotice, parseHolding, type HeartbeatHolding } from "../../provider/xen/heartbeat-placement";
+import { groupMove, handBackNotice, handBackProgress, parseHolding, type HeartbeatHolding } from "../../provider/xen/heartbeat-placement";
+import { parseDomainList } from "../../provider/xen/list";
 import { awayFromRunOn } from "../../provider/xen/rules";
 
 const running = (resources: ResourceHolding): HeartbeatHolding => ({ running: true, resources });
@@ -56,5 +57,29 @@ describe("awayFromRunOn", () => {
   it("says nothing for a guest at home or stopped", () => {
     expect(awayFromRunOn({ state: "running", runOn: "ha1" }, { name: "test", runOn: "ha1", state: "running", placedBy: "heartbeat" })).toBeUndefined();
     expect(awayFromRunOn(olds, { name: "test", runOn: "ha1", state: "stopped", placedBy: "heartbeat" })).toBeUndefined();
+  });
+});
+
+describe("handBackProgress: test going home from ha2 to ha1 after hb_standby foreign on ha2", () => {
+  const entry = parseDomainList("Name  ID   Mem VCPUs      State   Time(s)\ntest   3   128     1     -b----       1.5\n")[0]!;
+  const on = (host: string) => ({ where: "one" as const, host, presence: "running" as const, entry });
+  const progress = (where: Parameters<typeof handBackProgress>[0], source: HeartbeatHolding, target: HeartbeatHolding) =>
+    handBackProgress(where, "ha1", { name: "ha2", holding: source }, target);
+
+  it("is done once test runs on ha1 alone", () => {
+    expect(progress(on("ha1"), running("local"), running("all"))).toBe("done");
+  });
+  it("is idle, to be asked again, while ha2 still holds the group, nothing moves and test still runs there", () => {
+    expect(progress(on("ha2"), running("all"), running("none"))).toBe("idle");
+  });
+  it.each<[string, HeartbeatHolding, HeartbeatHolding]>([
+    ["ha2 is giving the group up", running("transition"), running("none")],
+    ["ha1 is taking it", running("all"), running("transition")],
+    ["ha2 gave it up and ha1 starts test", running("local"), running("all")],
+  ])("is moving while %s", (_what, source, target) => {
+    expect(progress(on("ha2"), source, target)).toBe("moving");
+  });
+  it("is moving while test is listed on both hosts during the live migration", () => {
+    expect(progress({ where: "several", hosts: ["ha1", "ha2"] }, running("all"), running("none"))).toBe("moving");
   });
 });
