@@ -277,15 +277,20 @@ export const xenDomULifecycle: Lifecycle = {
     } else {
       const source = views[runningOn]!;
       const limits = source.survey.running ?? { ...bootLimitsOf(before), domid: 0 };
+      let runsNowOn = inputs.runOn;
       if (runningOn !== inputs.runOn) {
         const type = limits.type === "pvh" || limits.type === "pv" ? limits.type : before.type;
         const target = views[inputs.runOn]!;
-        const handedBack = inputs.placedBy === "heartbeat" && (await handBackThroughHeartbeat(inputs, views, runningOn, inputs.runOn));
-        if (!handedBack) await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
+        const handBack = inputs.placedBy === "heartbeat" ? await handBackThroughHeartbeat(inputs, views, runningOn, inputs.runOn) : ({ kind: "direct" } as const);
+        if (handBack.kind === "direct") await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
+        if (handBack.kind === "deferred") {
+          await warn(handBack.reason);
+          runsNowOn = runningOn;
+        }
       }
       const live = planRunningUpdate(before, inputs, limits);
       if (live.memSet !== undefined || live.vcpuSet !== undefined) {
-        await applyLive(inputs, views[inputs.runOn]!, live);
+        await applyLive(inputs, views[runsNowOn]!, live);
       }
       pending = [...pending, ...live.pendingRestart];
     }

@@ -41,7 +41,11 @@ export type GroupMove =
   | { kind: "handBack" }
   /** Heartbeat on the source is moving resources now: wait, then look again. */
   | { kind: "wait" }
-  | { kind: "refused"; reason: string };
+  /**
+   * The source holds the target's group but Heartbeat does not run on the target: the guest stays
+   * where it is in this up, and goes home with its group once Heartbeat runs there again.
+   */
+  | { kind: "deferred"; reason: string };
 
 /**
  * How a guest of a Heartbeat group that runs on `source` reaches `target`, its home. The group of a
@@ -54,11 +58,12 @@ export function groupMove(name: string, source: { name: string; holding: Heartbe
   if (held !== "all" && held !== "foreign") return { kind: "direct" };
   if (!target.holding.running) {
     return {
-      kind: "refused",
+      kind: "deferred",
       reason:
-        `${name} stays on ${source.name}: Heartbeat there holds ${target.name}'s resource group since a failover, and Heartbeat does not run on ${target.name}, ` +
-        `so the group cannot be handed back, and moving the guest alone would leave it unprotected. ` +
-        `Start Heartbeat on ${target.name} (systemctl start heartbeat) and run up again, or set the VM's home to ${source.name} to keep it there.`,
+        `${name} stays on ${source.name} in this up: Heartbeat there holds ${target.name}'s resource group since a failover, and Heartbeat does not run on ${target.name} ` +
+        `(held back at boot after a fence or a crash, or stopped), so the group cannot be handed back yet, and moving the guest alone would leave it unprotected. ` +
+        `HeartbeatCluster starts Heartbeat on ${target.name} later in this up when its last read found it stopped (else: systemctl start heartbeat there); ` +
+        `with auto_failback on Heartbeat then brings the group home, otherwise the next up hands it back. To keep ${name} on ${source.name}, set the VM's home to ${source.name}.`,
     };
   }
   return { kind: "handBack" };
