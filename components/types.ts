@@ -163,6 +163,7 @@ export interface TwoNodeXenHaArgs {
    * power device, for its peer to reset it; a secret as a whole) and `dopd` (DRBD's peer outdater).
    * With `dopd` and no `drbd.fencing`, every DRBD resource gets `fencing resource-only` and a
    * fence-peer handler that calls dopd once the peer's DRBD must have noticed the lost link.
+   * `startAtBoot: "afterCleanStop"` keeps a fenced, reset or crashed node out until `up` starts it.
    */
   heartbeat: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
   /** The guests. */

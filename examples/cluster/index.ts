@@ -59,6 +59,9 @@ const cluster = new TwoNodeXenHa("cluster", {
     // The lab's nodes have an emulated i6300esb, which resets the node when Heartbeat hangs.
     watchdog: config.get("watchdog") ?? "/dev/watchdog",
     stonith: lab ? labStonith() : configuredStonith(nodes),
+    // A node that was fenced, reset or crashed stays out of the cluster until the next `pulumi up`
+    // starts its Heartbeat: it never rejoins mid-takeover, nor fences its peer back over cut links.
+    startAtBoot: config.get("heartbeatStartAtBoot") === "always" ? "always" : "afterCleanStop",
   },
   vms: config.requireObject<ClusterVmArgs[]>("vms"),
   // Production volumes are protected: `pulumi destroy` refuses until protection is lifted on purpose.

@@ -151,7 +151,7 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const id = `heartbeat@${c.nodes.map((n) => describeHost(n.connection)).join(",")}`;
     try {
       await Promise.all(nodes.map((n) => installNode(c, n, before[n.index], 1)));
-      await startBoth(nodes);
+      await startBoth(c, nodes);
       return { id, outs: outputs(c, nodes, await awaitMembership(c, nodes), 1) };
     } catch (err) {
       const now = await probeBoth(c, nodes).catch((): Reports => [undefined, undefined]);
@@ -191,7 +191,7 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     if (before.authKey !== c.authKey || before.authMethod !== c.authMethod) index = await rotateKey(before, c, nodes, index);
     const reports = await probeBoth(c, nodes);
     await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
-    await startBoth(nodes);
+    await startBoth(c, nodes);
     const { restartedSinceUp: _seen, ...recorded } = olds;
     return { outs: { ...recorded, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
   },

@@ -16,6 +16,7 @@ import {
   heartbeatPaths,
   type HeartbeatFile,
 } from "./render";
+import { BOOT_GATE_DROP_IN_PATH, buildRemoveBootGateScript, buildSystemdReloadScript } from "./boot-gate";
 import { buildDopdPermissionsScript } from "./fencing";
 import type { ResourceScriptOptions } from "./resource-script";
 import { sha256Of, heartbeatDrift } from "./rules";
@@ -89,10 +90,39 @@ export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, 
   await node.host.exec(buildAutoLinksScript(c));
   await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
   if (c.dopd) await node.host.exec(buildDopdPermissionsScript());
+  if (c.startAtBoot !== "afterCleanStop") await node.host.exec(buildRemoveBootGateScript());
+  else if (files.some((f) => f.path === BOOT_GATE_DROP_IN_PATH)) await node.host.exec(buildSystemdReloadScript());
 }
 
-export async function startBoth(nodes: readonly ClusterNode[]): Promise<void> {
-  // Both at once: each waits initdead for the other.
+/**
+ * Why a node's Heartbeat must not start yet, or undefined when it may. Heartbeat 3 loses a node
+ * that joins while its peer is still taking that node's group over ("T_STARTING received during
+ * takeover"): the peer then holds its resources in transition for good and can never stop. So a
+ * node whose peer runs Heartbeat starts only once the peer has declared it gone and settled.
+ */
+export function startBlockedBy(c: HeartbeatClusterInputs, node: NodeIndex, reports: Reports): string | undefined {
+  const self = reports[node];
+  const peer = reports[node === 0 ? 1 : 0];
+  if (self?.heartbeatRunning || !peer?.heartbeatRunning) return undefined;
+  const seen = peer.nodeStatus[c.nodes[node].name];
+  if (seen === "active" || seen === "up") return `${peer.nodeName} still sees ${c.nodes[node].name} ${seen}`;
+  if (peer.resources === "transition" || peer.resources === "unknown") return `${peer.nodeName} holds ${peer.resources}`;
+  return undefined;
+}
+
+/** Starts Heartbeat where it is not running; both at once where neither runs (each waits initdead for the other). */
+export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[]): Promise<void> {
+  await pollUntil(
+    () => probeBoth(c, nodes),
+    (reports) => nodes.every((n) => startBlockedBy(c, n.index, reports) === undefined),
+    {
+      timeoutMs: (c.deadtime + c.startTimeoutSeconds + 120) * 1000,
+      intervalMs: 2000,
+      what: "the running node to finish taking over the stopped node's group before that node's Heartbeat starts",
+    },
+    (reports) => nodes.map((n) => startBlockedBy(c, n.index, reports) ?? `${n.name} may start`).join("; "),
+  );
+  // A running node is enabled again too, so that its next boot brings it back.
   await Promise.all(nodes.map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
 }
 
@@ -122,6 +152,8 @@ export async function releaseAndRemove(c: HeartbeatClusterInputs, nodes: readonl
   await stopHeartbeat(c, survivor);
   await Promise.all(
     nodes.map(async (n) => {
+      // The drop-in goes with a daemon-reload first: systemd must not keep running a gate that is gone.
+      await n.host.exec(buildRemoveBootGateScript());
       await n.host.removeFiles(managedPaths(c));
       await n.host.exec(buildRemoveAutoLinksScript(c));
     }),

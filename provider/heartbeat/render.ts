@@ -3,6 +3,7 @@
  * Everything but the resource scripts is identical on both nodes.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { BOOT_GATE_DROP_IN_PATH, BOOT_GATE_PATH, bootGateScript, renderBootGateDropIn } from "./boot-gate";
 import { DOPD_FENCE_PEER_PATH, dopdFencePeerScript } from "./dopd-fence-peer";
 import { DOPD_LINES, renderStonithHostLines } from "./fencing";
 import { renderResourceScript, resourceScriptPath, type ResourceScriptOptions } from "./resource-script";
@@ -102,6 +103,12 @@ export function heartbeatFiles(c: HeartbeatClusterInputs, node: NodeIndex, optio
     { path: heartbeatPaths.haresources, content: renderHaresources(c), mode: "0644", secret: false, property: "domains" },
     ...([0, 1] as const).map((g) => ({ path: resourceScriptPath(c, g), content: renderResourceScript(c, node, g, options), mode: "0755", secret: false, property: "toolstack" })),
     ...(c.dopd ? [{ path: DOPD_FENCE_PEER_PATH, content: dopdFencePeerScript(), mode: "0755", secret: false, property: "dopd" }] : []),
+    ...(c.startAtBoot === "afterCleanStop"
+      ? [
+          { path: BOOT_GATE_PATH, content: bootGateScript(), mode: "0755", secret: false, property: "startAtBoot" },
+          { path: BOOT_GATE_DROP_IN_PATH, content: renderBootGateDropIn(), mode: "0644", secret: false, property: "startAtBoot" },
+        ]
+      : []),
   ];
 }
 

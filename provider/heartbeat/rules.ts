@@ -55,6 +55,7 @@ export const heartbeatClusterRules: DiffRules = {
   drbdSettleSeconds: "update",
   stonith: "update",
   dopd: "update",
+  startAtBoot: "update",
 };
 
 /**
@@ -172,7 +173,11 @@ export function heartbeatDrift(
   const found = report.links.map((l) => `${l.directory}/${l.name} -> ${l.target}`).sort();
   if (wanted.join("\n") !== found.join("\n")) drift.push({ property: "domains", detail: `the home links are ${found.join(", ") || "none"}` });
   const hb = report.services.heartbeat;
-  if (hb.active !== "active" || hb.enabled !== "enabled") drift.push({ property: "nodes", detail: `heartbeat.service is ${hb.active || "unknown"} and ${hb.enabled || "not installed"}` });
+  if (hb.active !== "active" || hb.enabled !== "enabled") {
+    const heldBack = c.startAtBoot === "afterCleanStop" && hb.active !== "active" && hb.enabled === "enabled";
+    const why = heldBack ? " (startAtBoot afterCleanStop holds it back after a boot that ended uncleanly: fenced, reset or crashed; up starts it)" : "";
+    drift.push({ property: "nodes", detail: `heartbeat.service is ${hb.active || "unknown"} and ${hb.enabled || "not installed"}${why}` });
+  }
   if (report.services.xendomains.enabled === "enabled") drift.push({ property: "domains", detail: "xendomains.service is enabled at boot" });
   return drift;
 }

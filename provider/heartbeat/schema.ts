@@ -208,6 +208,15 @@ export const heartbeatClusterSchema = z
      * `/usr/libexec/heartbeat/drbd-peer-outdater` as its fence-peer handler. Default false.
      */
     dopd: z.boolean().optional(),
+    /**
+     * When Heartbeat starts at boot. `always` (the default, the seed's): at every boot.
+     * `afterCleanStop`: only when the boot before stopped it cleanly (a shutdown or a reboot); a node
+     * fenced by its peer, reset by its watchdog or crashed stays out of the cluster until `up` (or
+     * `systemctl start heartbeat`) starts it. With STONITH this keeps a fenced node from rejoining
+     * while its peer still takes its guests over, and from fencing its peer in turn while the
+     * links are still cut.
+     */
+    startAtBoot: z.enum(["always", "afterCleanStop"]).optional(),
   })
   .superRefine((c, ctx) => {
     const [a, b] = c.nodes;

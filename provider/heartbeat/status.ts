@@ -4,6 +4,7 @@
  * nodes' reports which node holds which group.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { BOOT_GATE_DROP_IN_PATH, BOOT_GATE_PATH } from "./boot-gate";
 import { DOPD_FENCE_PEER_PATH } from "./dopd-fence-peer";
 import { DOPD_PATH } from "./fencing";
 import { buildHoldingProbe, parseResourceHolding, type ResourceHolding } from "./holding";
@@ -20,6 +21,7 @@ export function managedPaths(c: HeartbeatClusterInputs): string[] {
     resourceScriptPath(c, 0),
     resourceScriptPath(c, 1),
     ...(c.dopd ? [DOPD_FENCE_PEER_PATH] : []),
+    ...(c.startAtBoot === "afterCleanStop" ? [BOOT_GATE_PATH, BOOT_GATE_DROP_IN_PATH] : []),
   ];
 }
 

@@ -33,6 +33,8 @@ function program() {
       watchdog: "/dev/watchdog",
       dopd: true,
       stonith: { type: "external/xen-ha-lab-switch", devices: [outlet("ha1"), outlet("ha2")], fenceDelaySeconds: FENCE_DELAY_SECONDS },
+      // A fenced node comes back without Heartbeat; up starts it.
+      startAtBoot: "afterCleanStop",
     },
     vms: VMS,
   });
@@ -99,6 +101,27 @@ async function waitForHealthyDisks(timeoutMs = 600_000): Promise<void> {
       return states.every((s) => s === "Connected UpToDate/UpToDate") || undefined;
     },
     { timeoutMs, intervalMs: 5000, what: "both DRBD resources Connected and UpToDate on both nodes" },
+  );
+}
+
+function heartbeatOutputs(state: { deployment?: unknown }): { drift?: unknown } {
+  const resources = (state.deployment as { resources?: { urn: string; outputs?: Record<string, unknown> }[] }).resources ?? [];
+  return resources.find((r) => r.urn.endsWith("HeartbeatCluster::cluster-heartbeat"))?.outputs ?? {};
+}
+
+/**
+ * Once `node` has booted again: whether Heartbeat runs there, and whether the boot gate is what
+ * kept it from starting (its refusal in this boot's journal).
+ */
+async function heartbeatAfterBoot(node: LabNodeName): Promise<{ heartbeat: string; gate: boolean }> {
+  return waitFor(
+    async () => {
+      const r = await labExec(node, "systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-active heartbeat.service; journalctl -b -q --no-pager -u heartbeat.service | grep -c 'not started at boot'", { timeoutMs: 200_000 }).catch(() => undefined);
+      const [active, refusals] = (r?.stdout ?? "").trim().split("\n");
+      if (!r || refusals === undefined) return undefined;
+      return { heartbeat: active === "active" ? "running" : "not running", gate: Number(refusals) > 0 };
+    },
+    { timeoutMs: 600_000, intervalMs: 5000, what: `${node} to boot again` },
   );
 }
 
@@ -198,8 +221,7 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
     const stop = watchBothNodes();
     const cutAt = Date.now();
     await Promise.all([labLink("public", "down"), labLink("crossover", "down")]);
-    // The links come back as soon as the switch has reset a node, before that node boots: a node
-    // that booted cut off would fence its peer in turn (Heartbeat starts at boot).
+    // The links come back once the switch has reset a node; that node boots without Heartbeat.
     await waitFor(() => resetsIn(switchLog().slice(logBefore)).length > 0 || undefined, { timeoutMs: 300_000, intervalMs: 1000, what: "a reset through the power switch" });
     const fencedAfter = Math.round((Date.now() - cutAt) / 1000);
     await Promise.all([labLink("public", "up"), labLink("crossover", "up")]);
@@ -210,13 +232,18 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
     // `xl list` shows the guest while its disks are still being attached: read once it holds web-disk.
     await waitFor(async () => (await labRun("ha1", `drbdadm role ${DISKS.web.resource}`)).startsWith("Primary/") || undefined, { timeoutMs: 120_000, intervalMs: 2000, what: "web-disk Primary on ha1" });
     const webMarker = await markerOf("ha1", DISKS.web.device);
+    // ha2 boots without Heartbeat (startAtBoot afterCleanStop): ha1 keeps both groups until up.
+    const afterBoot = await heartbeatAfterBoot("ha2");
+    const holdingWhileOut = await labHolding("ha1");
+    // The refresh says ha2 was fenced since the last up, and that its Heartbeat is held back; the
+    // up starts it and records the restart as seen, and ha2's group goes home.
+    const refresh = await stack.refresh();
+    const drift = JSON.stringify(heartbeatOutputs(await stack.exportState({ showSecrets: true })).drift ?? []);
+    await stack.up();
     await waitForHealthyDisks(900_000);
     await waitForClusterAtHome();
     const seen = await stop();
     report(`both links cut: ${seen.samples} samples of xl list on both nodes, ${seen.unobserved} incomplete (ha2 rebooting)`);
-    // The next refresh says ha2 was fenced since the last up; the up after it records that as seen.
-    const refresh = await stack.refresh();
-    await stack.up();
     const again = await stack.refresh();
     const restarted = /ha2\.domain\.local has restarted since the last up/;
     expect([
@@ -225,9 +252,12 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
       webMarker,
       seen.twice,
       await markerOf("ha1", DISKS.test.device),
+      afterBoot,
+      holdingWhileOut,
       restarted.test(`${refresh.stdout}\n${refresh.stderr}`),
+      /heartbeat\.service is (failed|inactive) and enabled \(startAtBoot afterCleanStop holds it back/.test(drift),
       restarted.test(`${again.stdout}\n${again.stderr}`),
-    ]).toEqual([["ha2 from 127.0.1.1"], true, markers.web, [], markers.test, true, false]);
+    ]).toEqual([["ha2 from 127.0.1.1"], true, markers.web, [], markers.test, { heartbeat: "not running", gate: true }, "all", true, true, false]);
   });
 
   it("a hung Heartbeat on ha2 (its master process stopped) gets ha2 reset, and ha1 runs its guest", async () => {
@@ -236,13 +266,16 @@ describeWithEngine("fencing on the lab: STONITH through the lab's power switch, 
     const bootBefore = await labRun("ha2", "cat /proc/sys/kernel/random/boot_id").then((s) => s.trim());
     await labRun("ha2", "kill -STOP $(pgrep -o -x heartbeat)");
     await waitFor(async () => (await labDomains("ha1", { timeoutMs: 20_000 })).includes("web") || undefined, { timeoutMs: 600_000, intervalMs: 2000, what: "web to run on ha1" });
+    const afterBoot = await heartbeatAfterBoot("ha2");
+    const bootAfter = await labRun("ha2", "cat /proc/sys/kernel/random/boot_id").then((s) => s.trim());
+    await stack.refresh();
+    await stack.up();
     await waitForHealthyDisks(900_000);
     await waitForClusterAtHome();
-    const bootAfter = await labRun("ha2", "cat /proc/sys/kernel/random/boot_id").then((s) => s.trim());
     const resets = resetsIn(switchLog().slice(logBefore));
     const seen = await stop();
     report(`hung Heartbeat on ha2: resets through the switch: ${JSON.stringify(resets)}; ha2 rebooted: ${bootBefore !== bootAfter}`);
-    expect([bootBefore !== bootAfter, seen.twice]).toEqual([true, []]);
+    expect([bootBefore !== bootAfter, afterBoot, seen.twice]).toEqual([true, { heartbeat: "not running", gate: true }, []]);
   });
 
   it("destroy leaves no domain and no volume group", async () => {
