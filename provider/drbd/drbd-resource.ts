@@ -41,7 +41,8 @@ import {
   validateDrbdChange,
 } from "./rules";
 import { drbdResourceSchema, type DrbdResourceInput, type DrbdResourceInputs } from "./schema";
-import { describeStatus, type DrbdNodeStatus, type NodeProbe } from "./status";
+import { describeStatus, type DrbdNodeStatus } from "./status";
+import { type NodeProbe } from "./status-probe";
 
 /** Inputs of a DRBD resource; every option the seed sets, with the seed's value as default (see the schema's field docs). */
 export type DrbdResourceArgs = ArgsOf<DrbdResourceInput>;

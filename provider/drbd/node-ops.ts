@@ -15,7 +15,10 @@ import {
 import { GLOBAL_COMMON_PATH, MAIN_CONFIG_PATH, globalSettingsOf, includesOurFiles, renderGlobalCommon, renderMainConfig, renderResource, resourceConfigPath } from "./render";
 import { resourceBlocksOf, SAVED_MAIN_CONFIG_PATH } from "./main-config";
 import { checkMetaVolumeSize, minorOf, type DrbdNodeInputs, type DrbdResourceInputs } from "./schema";
-import { parseConfigCheck, parseDeviceSizes, parseMetadataProbe, parseStatusProbe, parseVolumeContent, type MetadataProbe, type NodeProbe, type VolumeContent } from "./status";
+import { parseConfigCheck } from "./config-check";
+import { parseMetadataProbe, type MetadataProbe } from "./metadata";
+import { parseStatusProbe, type NodeProbe } from "./status-probe";
+import { parseDeviceSizes, parseVolumeContent, type VolumeContent } from "./volume-probe";
 
 export interface DrbdNode {
   spec: DrbdNodeInputs;

@@ -10,7 +10,9 @@ import { holdsDrift } from "../refreshed-inputs";
 import { formatBytes, parseSize } from "../lvm/size";
 import { globalSettingsOf, renderGlobalCommon, renderResource } from "./render";
 import { parseRateKiB, syncRoles, type DrbdResourceInputs } from "./schema";
-import { isEstablished, type DrbdNodeStatus, type MetadataProbe, type VolumeContent } from "./status";
+import { type MetadataProbe } from "./metadata";
+import { isEstablished, type DrbdNodeStatus } from "./status";
+import { type VolumeContent } from "./volume-probe";
 
 /**
  * Per node: another host, another `on` name, device, backing disk or meta-data place is another

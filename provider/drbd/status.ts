@@ -1,11 +1,7 @@
 /**
  * Parsing what DRBD 8.4 (kernel module) and drbd-utils 9 print: /proc/drbd, `drbdsetup status`,
- * `drbdadm role/cstate/dstate`, `drbdmeta get-gi`, the init script's status lines, and `drbdadm
- * dump`'s verdict on a candidate configuration.
+ * `drbdadm role/cstate/dstate` and the init script's status lines.
  */
-import { parseAdjustDryRun } from "./adjust-dry-run";
-import { probeMarker, PROBE_SECTIONS, type ProbeSection } from "./commands";
-import { parseRunningIdentity, type RunningIdentity } from "./running-identity";
 
 export const ROLES = ["Primary", "Secondary", "Unknown"] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,7 +40,7 @@ const role = (v: string | undefined) => oneOf(ROLES, v, "DRBD role");
 const diskState = (v: string | undefined) => oneOf(DISK_STATES, v, "DRBD disk state");
 const connectionState = (v: string | undefined) => oneOf(CONNECTION_STATES, v, "DRBD connection state");
 
-const UNCONFIGURED: DrbdNodeStatus = { connection: "Unconfigured", role: "Secondary", peerRole: "Unknown", disk: "Diskless", peerDisk: "DUnknown" };
+export const UNCONFIGURED: DrbdNodeStatus = { connection: "Unconfigured", role: "Secondary", peerRole: "Unknown", disk: "Diskless", peerDisk: "DUnknown" };
 
 export interface ProcDrbdDevice extends DrbdNodeStatus {
   minor: number;
@@ -192,164 +188,15 @@ export function parseInitScriptStatus(text: string): Map<string, DrbdNodeStatus 
 }
 
 /** What the status probe found on one node. */
-export interface NodeProbe {
-  /** `uname -n`: must equal the node's `hostname` input. */
-  nodename: string;
-  /** Version of the DRBD kernel module, loaded or installed; empty when there is none. */
-  moduleVersion: string;
-  status: DrbdNodeStatus;
-  /** The resource is up in the kernel under this name. */
-  up: boolean;
-  /** The minor is configured in the kernel, but not for this resource: another one holds it. */
-  minorTaken: boolean;
-  /** The installed /etc/drbd.d/NAME.res, when there is one. */
-  installedConfig?: string;
-  /** What the kernel runs the resource on (minor, disks, addresses), when it is up. */
-  identity?: RunningIdentity;
-  /** The option changes `drbdadm adjust` would make to the running resource (see `parseAdjustDryRun`), when there are any. */
-  runtimeDrift?: string[];
-}
-
-/**
- * Splits the output of `buildStatusProbeScript` and reads the resource's state from it:
- * /proc/drbd's line for the minor when there is one (it has the sync progress), else
- * `drbdsetup status`.
- */
-export function parseStatusProbe(output: string, resource: { name: string; minor: number }): NodeProbe {
-  const sections = splitProbe(output);
-  const head = tabFields(sections.head);
-  const proc = parseProcDrbd(sections.proc).devices.get(resource.minor);
-  const adm = parseDrbdStatus(sections.status.replace(/^exit\t\d+$/m, ""));
-  const up = adm?.name === resource.name;
-  let base: DrbdNodeStatus = { ...UNCONFIGURED };
-  if (proc) {
-    const { minor: _minor, protocol: _protocol, outOfSyncKiB: _oos, ...status } = proc;
-    base = status;
-  } else if (adm && up) {
-    const { name: _name, suspended: _suspended, ...status } = adm;
-    base = status;
-  }
-  const splitBrain = base.connection === "StandAlone" && sections.kernel.includes("Split-Brain detected but unresolved");
-  const runtimeDrift = parseAdjustDryRun(sections.adjust);
-  const identity = up ? parseRunningIdentity(sections.show) : undefined;
-  return {
-    nodename: head.nodename ?? "",
-    moduleVersion: head.module ?? "",
-    status: { ...base, splitBrain },
-    up,
-    minorTaken: proc !== undefined && proc.connection !== "Unconfigured" && !up,
-    ...(sections.config !== "" ? { installedConfig: sections.config } : {}),
-    ...(identity ? { identity } : {}),
-    ...(runtimeDrift.length > 0 ? { runtimeDrift } : {}),
-  };
-}
-
-function splitProbe(output: string): Record<"head" | ProbeSection, string> {
-  const out: Record<"head" | ProbeSection, string> = { head: "", proc: "", status: "", show: "", kernel: "", adjust: "", config: "" };
-  let current: "head" | ProbeSection = "head";
-  for (const line of output.split(/(?<=\n)/)) {
-    const section = PROBE_SECTIONS.find((s) => line === `${probeMarker(s)}\n`);
-    if (section) current = section;
-    else out[current] += line;
-  }
-  return out;
-}
-
-/** `key<TAB>value` lines. */
-function tabFields(text: string): Record<string, string> {
-  return Object.fromEntries(text.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t", 2) as [string, string]));
-}
-
-/** One line for logs: `SyncSource 42.1% Primary/Secondary UpToDate/Inconsistent`. */
 export function describeStatus(s: DrbdNodeStatus): string {
   const progress = s.syncPercent !== undefined ? ` ${s.syncPercent}%` : "";
   const sb = s.splitBrain ? " (split brain)" : "";
   return `${s.connection}${progress} ${s.role}/${s.peerRole} ${s.disk}/${s.peerDisk}${sb}`;
 }
 
-/** Generation identifiers as `drbdmeta … get-gi` prints them: `CURRENT:BITMAP:HIST1:HIST2:1:1:0:0:0:0:0`. */
-export interface GenerationIdentifiers {
-  current: string;
-  bitmap: string;
-  history: [string, string];
-  consistent: boolean;
-  wasUpToDate: boolean;
-  /** create-md sets the current UUID to 4 until the device first becomes UpToDate. */
-  justCreated: boolean;
+/** `key<TAB>value` lines. */
+export function tabFields(text: string): Record<string, string> {
+  return Object.fromEntries(text.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t", 2) as [string, string]));
 }
 
-export function parseGenerationIdentifiers(text: string): GenerationIdentifiers {
-  const line = text.split("\n").find((l) => /^[0-9A-F]{16}:/i.test(l.trim()));
-  const parts = line?.trim().split(":") ?? [];
-  if (parts.length < 11) throw new DrbdParseError(`unexpected generation identifiers: ${JSON.stringify(text.trim())}`);
-  const [current, bitmap, h1, h2, consistent, wasUpToDate] = parts as [string, string, string, string, string, string];
-  return { current, bitmap, history: [h1, h2], consistent: consistent === "1", wasUpToDate: wasUpToDate === "1", justCreated: /^0*4$/.test(current) };
-}
-
-export interface CommandOutcome {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export type MetadataProbe = { found: true; gi: GenerationIdentifiers } | { found: false };
-
-/**
- * The answer of `buildMetadataProbeCommand`: valid meta-data (keep it), or none (create-md may run).
- * Anything else (too small, missing device) is an error carrying drbdmeta's own words.
- */
-export function parseMetadataProbe(outcome: CommandOutcome): MetadataProbe {
-  if (outcome.exitCode === 0) return { found: true, gi: parseGenerationIdentifiers(outcome.stdout) };
-  if (outcome.exitCode === 1) return { found: false };
-  throw new DrbdParseError(`drbdmeta could not read the meta-data area (exit code ${outcome.exitCode}): ${(outcome.stderr || outcome.stdout).trim()}`);
-}
-
-export type ConfigCheck = { ok: true } | { ok: false; errors: string[] };
-
-/**
- * drbdadm's verdict on a candidate configuration (`buildCheckConfigScript`). Errors are drbdadm's
- * lines verbatim, with the candidate's temporary paths replaced by the paths it will have once
- * installed, so the messages point at the file users will look at. A dump can exit 0 yet complain
- * that the node's address is not on this host (`up` then fails) or show the resource ignored (no
- * `on` section for this `uname -n`): both count as errors.
- */
-export function parseConfigCheck(outcome: CommandOutcome, name: string, rename: Readonly<Record<string, string>> = {}): ConfigCheck {
-  const fix = (line: string) => Object.entries(rename).reduce((l, [from, to]) => l.split(from).join(to), line);
-  const errors = outcome.stderr.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").map(fix);
-  const ignored = new RegExp(`^# resource ${escapeRegExp(name)} on (\\S+): ignored`, "m").exec(outcome.stdout);
-  if (ignored) errors.push(`resource ${name}: no "on ${ignored[1]}" section: a node's hostname must be its \`uname -n\``);
-  const ipMissing = errors.some((l) => l.includes("not found on this host"));
-  if (outcome.exitCode !== 0 || ignored || ipMissing) return { ok: false, errors: errors.length > 0 ? errors : [`drbdadm exited with code ${outcome.exitCode}`] };
-  return { ok: true };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** `buildVolumeContentProbeScript`'s answer. */
-export interface VolumeContent {
-  /** blkid's type (ext3, swap, LVM2_member…); empty when it finds none. */
-  signature: string;
-  /** The first MiB is all zeros. */
-  headIsZero: boolean;
-  /** Something is on it: a signature or non-zero bytes at the start. */
-  holdsData: boolean;
-}
-
-export function parseVolumeContent(text: string): VolumeContent {
-  const fields = tabFields(text);
-  const signature = (fields.signature ?? "").trim();
-  const headIsZero = fields.head === "zero";
-  return { signature, headIsZero, holdsData: signature !== "" || !headIsZero };
-}
-
-/** `buildDeviceSizesScript`'s answer: bytes per device, undefined for a device that does not exist. */
-export function parseDeviceSizes(text: string): Map<string, number | undefined> {
-  const sizes = new Map<string, number | undefined>();
-  for (const line of text.split("\n")) {
-    const [tag, device, bytes] = line.split("\t");
-    if (tag === "size" && device) sizes.set(device, bytes === "-" || bytes === undefined ? undefined : Number(bytes));
-  }
-  return sizes;
-}
+/** One line for logs: `SyncSource 42.1% Primary/Secondary UpToDate/Inconsistent`. */

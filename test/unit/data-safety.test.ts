@@ -1,6 +1,6 @@
 /** Nothing that holds data is replaced, taken over or deleted as a side effect of a diff. */
 import { adoptionRefusal, existingParts } from "../../provider/drbd/rules";
-import type { MetadataProbe } from "../../provider/drbd/status";
+import type { MetadataProbe } from "../../provider/drbd/metadata";
 import { signatureOf } from "../../provider/lvm/report";
 import { implementation } from "../../provider/runtime";
 import { takeOver } from "../../provider/xen/rules";

@@ -22,7 +22,8 @@ import {
   candidatePaths,
 } from "../../provider/drbd/commands";
 import { drbdResourceSchema, type DrbdResourceInputs } from "../../provider/drbd/schema";
-import { parseDeviceSizes, parseStatusProbe, parseVolumeContent } from "../../provider/drbd/status";
+import { parseStatusProbe } from "../../provider/drbd/status-probe";
+import { parseDeviceSizes, parseVolumeContent } from "../../provider/drbd/volume-probe";
 import type { Shell } from "../../provider/shell";
 import { seedTestDisk } from "./fixtures/drbd/seed-inputs";
 

@@ -9,7 +9,8 @@ import {
   validateDrbdChange,
 } from "../../provider/drbd/rules";
 import { drbdResourceSchema, type DrbdResourceInputs } from "../../provider/drbd/schema";
-import type { DrbdNodeStatus, MetadataProbe } from "../../provider/drbd/status";
+import type { MetadataProbe } from "../../provider/drbd/metadata";
+import type { DrbdNodeStatus } from "../../provider/drbd/status";
 import { seedTestDisk } from "./fixtures/drbd/seed-inputs";
 
 const seed = (): DrbdResourceInputs => drbdResourceSchema.parse(seedTestDisk);

@@ -10,7 +10,7 @@ import { drbdResourceLifecycle } from "../../provider/drbd/drbd-resource";
 import { resourceConfigPath } from "../../provider/drbd/render";
 import { drbdResourceRules, observedDriftRules, planRepair, planUpdate, runtimeDriftOf } from "../../provider/drbd/rules";
 import { drbdResourceSchema, type DrbdResourceInputs } from "../../provider/drbd/schema";
-import { parseStatusProbe } from "../../provider/drbd/status";
+import { parseStatusProbe } from "../../provider/drbd/status-probe";
 import { seedTestDisk } from "./fixtures/drbd/seed-inputs";
 
 const HA1 = "ha1.domain.local";

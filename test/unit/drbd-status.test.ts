@@ -1,19 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  DrbdParseError,
-  describeStatus,
-  parseConfigCheck,
-  parseConnectionState,
-  parseDiskStates,
-  parseDrbdStatus,
-  parseGenerationIdentifiers,
-  parseInitScriptStatus,
-  parseMetadataProbe,
-  parseProcDrbd,
-  parseRole,
-  parseStatusProbe,
-} from "../../provider/drbd/status";
+import { parseConfigCheck } from "../../provider/drbd/config-check";
+import { parseGenerationIdentifiers, parseMetadataProbe } from "../../provider/drbd/metadata";
+import { DrbdParseError, describeStatus, parseConnectionState, parseDiskStates, parseDrbdStatus, parseInitScriptStatus, parseProcDrbd, parseRole } from "../../provider/drbd/status";
+import { parseStatusProbe } from "../../provider/drbd/status-probe";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", "drbd", name), "utf8");
 const expectTestDisk = { name: "test-disk", minor: 1 };
