@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { HeartbeatCluster, NodeNetwork } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
 import { labConnection, labExec, labRun, LAB_NODES, waitFor, type LabNodeName } from "../support/lab";
+import { restoreBareNetworkLines, saveNetworkFilesScript } from "../support/lab-snapshot";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -48,7 +49,6 @@ function program() {
 
 const MANAGED = ["/etc/ha.d/authkeys", "/etc/ha.d/ha.cf", "/etc/ha.d/haresources", "/etc/ha.d/resource.d/xendomainsHA1", "/etc/ha.d/resource.d/xendomainsHA2"];
 const SNAPSHOT = "/var/tmp/pulumi-xen-ha-heartbeat-test.tar";
-const SNAPSHOT_FILES = ["etc/hosts", "etc/hostname", "etc/chrony/chrony.conf", "etc/modules", "etc/network/interfaces"];
 const HB_STATE_BEFORE = "/var/tmp/pulumi-xen-ha-heartbeat-test.state";
 
 /** Back to the lab's bare node: Heartbeat stopped and its files and state gone, no bridge, the image's network files. */
@@ -63,16 +63,7 @@ if [ -f ${HB_STATE_BEFORE} ]; then
   grep -qx "(xen-auto)" ${HB_STATE_BEFORE} || rmdir /etc/xen/auto 2>/dev/null || true
   rm -f ${HB_STATE_BEFORE}
 fi
-for i in xenbr0 eth1 eth0; do ifdown --force "$i" >/dev/null 2>&1 || true; done
-if ip link show xenbr0 >/dev/null 2>&1; then ip link set xenbr0 down; ip link del xenbr0; fi
-rm -f /etc/network/interfaces.d/pulumi-xen-ha /etc/modprobe.d/pulumi-xen-ha-loop.conf
-rm -rf /var/lib/pulumi-xen-ha/network
-if [ -f ${SNAPSHOT} ]; then tar -C / -xpf ${SNAPSHOT} && rm -f ${SNAPSHOT}; fi
-hostname ${node}
-systemctl stop chrony.service >/dev/null 2>&1 || true
-systemctl disable --quiet chrony.service >/dev/null 2>&1 || true
-systemctl mask --quiet chrony.service
-for i in eth0 eth1; do ip -4 addr flush dev "$i"; ip link set "$i" up; done`;
+${restoreBareNetworkLines(node, SNAPSHOT)}`;
 }
 
 /** What cl_status says on `node` about the peer: its status and each heartbeat link's. */
@@ -96,7 +87,7 @@ describeWithEngine("HeartbeatCluster on the lab through the engine", () => {
         await labRun(node, restoreBareScript(node));
       }
       expect((await labExec(node, "systemctl is-active heartbeat.service")).stdout.trim()).toBe("inactive");
-      await labRun(node, `tar -C / -cpf ${SNAPSHOT} ${SNAPSHOT_FILES.join(" ")} && { ls -A /var/lib/heartbeat; [ ! -d /etc/xen/auto ] || echo "(xen-auto)"; } > ${HB_STATE_BEFORE}`);
+      await labRun(node, `${saveNetworkFilesScript(SNAPSHOT)} && { ls -A /var/lib/heartbeat; [ ! -d /etc/xen/auto ] || echo "(xen-auto)"; } > ${HB_STATE_BEFORE}`);
     }
     stack = await createEngineStack({ program, projectName: "heartbeat-lab", onOutput: (s) => process.stdout.write(s) });
   });

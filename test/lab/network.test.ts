@@ -7,6 +7,7 @@
 import { NodeNetwork } from "../../index";
 import { changeCount, changesOnly, createEngineStack, describeWithEngine, LAB_TIMEOUT_MS, type EngineStack } from "../support/engine";
 import { labConnection, labPing, labRun, LAB_NODES, type LabNodeName } from "../support/lab";
+import { restoreBareNetworkLines, saveNetworkFilesScript } from "../support/lab-snapshot";
 import { labConnectionInput, report } from "../support/lab-inputs";
 
 jest.setTimeout(LAB_TIMEOUT_MS);
@@ -39,23 +40,11 @@ function program() {
   return Promise.resolve(out);
 }
 
-/** Files NodeNetwork rewrites that the lab image ships; kept aside so afterAll can put them back. */
 const SNAPSHOT = "/var/tmp/pulumi-xen-ha-network-test.tar";
-const SNAPSHOT_FILES = ["etc/hosts", "etc/hostname", "etc/chrony/chrony.conf", "etc/modules", "etc/network/interfaces"];
 
 /** Back to the lab's bare node: no bridge, eth0/eth1 up without addresses, the image's files, chrony masked. */
 function restoreBareScript(node: LabNodeName): string {
-  return `set -u
-for i in xenbr0 eth1 eth0; do ifdown --force "$i" >/dev/null 2>&1 || true; done
-if ip link show xenbr0 >/dev/null 2>&1; then ip link set xenbr0 down; ip link del xenbr0; fi
-rm -f /etc/network/interfaces.d/pulumi-xen-ha /etc/modprobe.d/pulumi-xen-ha-loop.conf
-rm -rf /var/lib/pulumi-xen-ha/network
-if [ -f ${SNAPSHOT} ]; then tar -C / -xpf ${SNAPSHOT} && rm -f ${SNAPSHOT}; fi
-hostname ${node}
-systemctl stop chrony.service >/dev/null 2>&1 || true
-systemctl disable --quiet chrony.service >/dev/null 2>&1 || true
-systemctl mask --quiet chrony.service
-for i in eth0 eth1; do ip -4 addr flush dev "$i"; ip link set "$i" up; done`;
+  return `set -u\n${restoreBareNetworkLines(node, SNAPSHOT)}`;
 }
 
 const inet = async (node: LabNodeName, device: string): Promise<string[]> => {
@@ -82,7 +71,7 @@ describeWithEngine("NodeNetwork on the lab through the engine", () => {
       if (seen.flat().length > 0) report(`${node} starts with addresses set by hand: ${seen.flat().join(", ")}`);
       expect([[[], [], []], handSet]).toContainEqual(seen);
       management[node] = await inet(node, "eth2");
-      await labRun(node, `tar -C / -cpf ${SNAPSHOT} ${SNAPSHOT_FILES.join(" ")}`);
+      await labRun(node, saveNetworkFilesScript(SNAPSHOT));
     }
     stack = await createEngineStack({ program, projectName: "network-lab", onOutput: (s) => process.stdout.write(s) });
   });
