@@ -1,9 +1,10 @@
 /** Inputs of this package's resources that point at the lab's nodes. */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterVmArgs } from "../../components/types";
+import type { ClusterNodeArgs, ClusterVmArgs } from "../../components/types";
+import { labNodes } from "../../examples/cluster/lab";
 import type { ConnectionInput } from "../../provider/ssh/connection";
-import { labConnection, type LabNodeName } from "./lab";
+import { labConnection, LAB_NODES, type LabNodeName } from "./lab";
 
 /**
  * The connection to a lab node as a user would write it: the private key as a secret (or, with
@@ -26,17 +27,9 @@ export function labConnectionInput(
   });
 }
 
-/** A lab node as TwoNodeXenHa takes it: its FQDN `NAME.domain.local`, the pinned connection, its addresses and data disk. */
-export function labClusterNode(name: LabNodeName) {
-  const n = labConnection().nodes[name];
-  return {
-    name,
-    hostname: `${name}.domain.local`,
-    connection: labConnectionInput(name, { pin: true }),
-    publicAddress: n.publicAddress,
-    crossoverAddress: n.crossoverAddress,
-    volumeGroupDevices: [n.dataDisk],
-  };
+/** A lab node as TwoNodeXenHa takes it, as the example program builds it: its FQDN `NAME.domain.local`, the pinned connection, its addresses and data disk. */
+export function labClusterNode(name: LabNodeName): ClusterNodeArgs {
+  return labNodes()[LAB_NODES.indexOf(name)]!;
 }
 
 const GUEST = "/var/lib/xen-ha-lab/guest";
