@@ -5,21 +5,18 @@
  * the links still cut, fence its peer in turn. The gate is a script of its own beside this module
  * (heartbeat-boot-gate.sh), run by a systemd drop-in for heartbeat.service.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { shellFile } from "../shell-file";
 
 export const BOOT_GATE_PATH = "/usr/local/lib/pulumi-xen-ha/heartbeat-boot-gate";
 export const BOOT_GATE_DROP_IN_PATH = "/etc/systemd/system/heartbeat.service.d/pulumi-xen-ha-boot-gate.conf";
 /** Present while Heartbeat is stopped after a clean stop; the gate removes it at each start. */
 export const BOOT_GATE_MARKER_PATH = "/var/lib/pulumi-xen-ha/heartbeat-stopped-cleanly";
 
-let script: string | undefined;
-
-/** The script's text (provider/heartbeat/heartbeat-boot-gate.sh, copied beside the compiled module by the build). */
+/** The script's text (provider/heartbeat/heartbeat-boot-gate.sh). */
 export function bootGateScript(): string {
-  script ??= readFileSync(path.join(__dirname, "heartbeat-boot-gate.sh"), "utf8");
-  return script;
+  return shellFile(__dirname, "heartbeat-boot-gate.sh");
 }
 
 export function renderBootGateDropIn(): string {

@@ -3,9 +3,8 @@
  * seed's copies of xendomains intended, on the installed toolstack, and safer. Rendered from typed
  * inputs; every value enters the script through `quote`.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { quote } from "../shell";
+import { shellFileBody } from "../shell-file";
 import { crossoverNameOf, peerOf, type HeartbeatClusterInputs, type NodeIndex } from "./schema";
 
 export const resourceDirectory = "/etc/ha.d/resource.d";
@@ -59,18 +58,6 @@ export function renderResourceScript(c: HeartbeatClusterInputs, node: NodeIndex,
     "#   list    one line per DomU of the group: name, here|elsewhere, config",
     "set -u",
     ...settings.map(([k, v]) => `${k}=${quote(v)}`),
-    scriptBody(),
+    "\n" + shellFileBody(__dirname, "resource-script.sh"),
   ].join("\n");
-}
-
-const BODY_MARKER = "# --- body ---\n";
-let body: string | undefined;
-
-/** resource-script.sh below its marker: the script's logic, the same on every node and for every group. */
-function scriptBody(): string {
-  if (body === undefined) {
-    const file = readFileSync(path.join(__dirname, "resource-script.sh"), "utf8");
-    body = "\n" + file.slice(file.indexOf(BODY_MARKER) + BODY_MARKER.length);
-  }
-  return body;
 }

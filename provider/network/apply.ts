@@ -4,6 +4,7 @@
  * it still reaches the node.
  */
 import { joinLines, literal, sh, type Shell } from "../shell";
+import { shellFileBody } from "../shell-file";
 import { stateDirectory } from "./render";
 
 /** How new interface settings are applied on a node, decided by `planInterfacesApply`. */
@@ -37,9 +38,9 @@ export function jobFiles(jobId: string, directory: string = stateDirectory) {
  */
 export function renderInterfacesApplyScript(plan: InterfacesApplyPlan, directory: string = stateDirectory): string {
   const f = jobFiles(plan.jobId, directory);
-  const backups = plan.files.map((file, i) => sh`backup ${file.live} ${`${f.backup}/${i}`}`);
-  const installs = plan.files.map((file) => sh`install_file ${file.staged} ${file.live}`);
-  const restores = plan.files.map((file, i) => sh`  restore ${`${f.backup}/${i}`} ${file.live}`);
+  for (const file of plan.files) {
+    if (/[\t\n]/.test(file.live + file.staged)) throw new Error(`interface file paths may not hold a tab or a line break: ${JSON.stringify(file)}`);
+  }
   return `${joinLines([
     literal("#!/bin/sh"),
     literal("# Applies NodeNetwork's interface settings; written by pulumi-xen-ha."),
@@ -47,37 +48,14 @@ export function renderInterfacesApplyScript(plan: InterfacesApplyPlan, directory
     sh`STATUS=${f.status}`,
     sh`CONFIRM=${f.confirm}`,
     sh`BACKUP=${f.backup}`,
+    sh`LOG=${f.log}`,
+    sh`FILES=${plan.files.map((file) => `${file.live}\t${file.staged}`).join("\n")}`,
     sh`TAKE_DOWN=${plan.takeDown.join(" ")}`,
     sh`FLUSH=${plan.flush.join(" ")}`,
     sh`BRING_UP=${plan.bringUp.join(" ")}`,
     sh`CONFIRM_SECONDS=${plan.confirmSeconds}`,
-    sh`exec >>${f.log} 2>&1`,
-    literal(APPLY_FUNCTIONS),
-    literal('rollback() {\n  status "rolling-back: $1"\n  take_down "$(reverse "$BRING_UP")"'),
-    ...restores,
-    literal('  bring_back "$(reverse "$TAKE_DOWN")" || echo "restoring the old settings: ifup failed"\n  restore_addresses\n  status "rolled-back: $1"\n}'),
-    literal('rm -rf "$BACKUP" "$CONFIRM"\nmkdir -p "$BACKUP"\nstatus applying'),
-    ...backups,
-    literal('take_down "$TAKE_DOWN"\nflush "$FLUSH"'),
-    ...installs,
-    literal('if ! bring_up "$BRING_UP"; then\n  rollback "ifup failed"\n  exit 1\nfi\nstatus applied'),
-    literal('waited=0\nwhile [ ! -e "$CONFIRM" ] && [ "$waited" -lt "$CONFIRM_SECONDS" ]; do\n  sleep 1\n  waited=$((waited + 1))\ndone'),
-    literal('if [ "$CONFIRM_SECONDS" -gt 0 ] && [ ! -e "$CONFIRM" ]; then\n  rollback "not confirmed within $CONFIRM_SECONDS s"\n  exit 1\nfi'),
-    literal('rm -rf "$BACKUP"\nstatus confirmed'),
-  ]).text}\n`;
+  ]).text}\n${shellFileBody(__dirname, "interfaces-apply.sh")}`;
 }
-
-const APPLY_FUNCTIONS = `status() { printf '%s\\n' "$*" >"$STATUS.tmp" && mv -f "$STATUS.tmp" "$STATUS"; echo "status: $*"; }
-reverse() { r=""; for i in $1; do r="$i $r"; done; printf '%s' "$r"; }
-take_down() { for i in $1; do if ifquery --state "$i" >/dev/null 2>&1; then ifdown --force "$i" || echo "ifdown $i failed"; fi; done; }
-flush() { for i in $1; do keep_addresses "$i"; ip -4 addr flush dev "$i" 2>/dev/null || true; done; }
-keep_addresses() { [ -e "$BACKUP/addresses.$1" ] || ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }' >"$BACKUP/addresses.$1"; }
-restore_addresses() { for f in "$BACKUP"/addresses.*; do [ -s "$f" ] || continue; i=\${f##*/addresses.}; ip link set "$i" up; while read -r a; do ip addr replace "$a" dev "$i"; done <"$f"; done; }
-bring_up() { for i in $1; do ifquery --state "$i" >/dev/null 2>&1 || flush "$i"; ifup "$i" || return 1; done; }
-bring_back() { for i in $1; do ifup "$i" || return 1; done; }
-backup() { if [ -e "$1" ]; then cp -p "$1" "$2"; else : >"$2.absent"; fi; }
-install_file() { tmp="\${2%/*}/.\${2##*/}.pulumi-tmp"; cp -p "$1" "$tmp" && mv -f "$tmp" "$2"; }
-restore() { if [ -e "$1.absent" ]; then rm -f "$2"; else install_file "$1" "$2"; fi; }`;
 
 /**
  * Starts an uploaded job script outside the SSH session: as a transient systemd unit where systemd
