@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { literal, script, sh, type Shell } from "../shell";
+import { shellFile } from "../shell-file";
 import { xenHostSchema } from "./schema";
 
 export const MIGRATION_KEY_PATH = "/root/.ssh/xen-ha-migration";
@@ -110,51 +111,11 @@ export function renderKnownHosts(peer: { crossoverAddress: string; crossoverName
  * The forced command. xl migrate runs `xl [-t] [-T] [-v…] migrate-receive [-e] [-d] [-p]` on the
  * receiver; a non-live move streams a saved guest as `receive-save NAME`. Heartbeat's resource
  * scripts ask the peer `xl list NAME` (or `xm list NAME`) and `drbdadm role RES` before they start
- * a guest. Nothing else passes, and names never start with - or . (no options, no paths).
+ * a guest. Nothing else passes, and names never start with - or . (no options, no paths). The
+ * program is migration-gate.sh beside this module, installed as it is; it saves into `SAVE_DIR`.
  */
 export function renderMigrationGate(): string {
-  return `#!/bin/sh
-# Forced command for the key the peer dom0 migrates guests with. Written by pulumi-xen-ha.
-set -eu
-set -f
-refuse() { echo "xen-ha-migration-gate: refused: \${SSH_ORIGINAL_COMMAND:-(nothing)}" >&2; exit 1; }
-is_name() { case "$1" in ''|.*|-*|*[!A-Za-z0-9_.+-]*) return 1 ;; esac; }
-set -- \${SSH_ORIGINAL_COMMAND:-}
-case "\${1:-}" in
-  xl|xm)
-    tool=$1
-    shift
-    if [ "\${1:-}" = list ]; then
-      [ $# -eq 2 ] && is_name "$2" || refuse
-      exec "$tool" list "$2"
-    fi
-    [ "$tool" = xl ] || refuse
-    receive=no
-    for word in "$@"; do
-      case "$word" in
-        migrate-receive) receive=yes ;;
-        -t|-T|-e|-d|-p|-v|-vv|-vvv|-vvvv|-vvvvv) ;;
-        *) refuse ;;
-      esac
-    done
-    [ "$receive" = yes ] || refuse
-    exec xl "$@"
-    ;;
-  drbdadm)
-    [ $# -eq 3 ] && [ "$2" = role ] && is_name "$3" || refuse
-    exec drbdadm role "$3"
-    ;;
-  receive-save)
-    [ $# -eq 2 ] || refuse
-    case "$2" in ''|.*|*[!A-Za-z0-9_.-]*) refuse ;; esac
-    umask 077
-    mkdir -p ${SAVE_DIR}
-    cat > "${SAVE_DIR}/$2.save.part"
-    mv "${SAVE_DIR}/$2.save.part" "${SAVE_DIR}/$2.save"
-    ;;
-  *) refuse ;;
-esac
-`;
+  return shellFile(__dirname, "migration-gate.sh");
 }
 
 // ---- xl: the trust between the two dom0s, as a resource ----
