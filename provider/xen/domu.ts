@@ -29,7 +29,8 @@ import {
 } from "./domu-ops";
 import { startBlocker } from "./list";
 import { handBackThroughHeartbeat } from "./heartbeat-handback";
-import { awayFromRunOn, bootLimitsOf, planRunningUpdate, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
+import { awayFromRunOn, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
+import { planUpdate, type UpdateStep } from "./update-plan";
 import { xenDomUSchema, type CrashAction, type DiskInput, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
 type In<T> = pulumi.Input<T>;
@@ -203,6 +204,39 @@ async function checkTakeOver(raw: Props): Promise<InputFailure[]> {
   return found.refusal ? [{ property: "runOn", reason: found.refusal }] : [];
 }
 
+/** Runs an update's steps (`planUpdate`) in order; `runningOn` is where the guest runs before them. */
+async function runUpdate(inputs: XenDomUInputs, views: Views, steps: readonly UpdateStep[], runningOn: string | undefined): Promise<void> {
+  let host = runningOn;
+  for (const step of steps) {
+    switch (step.kind) {
+      case "refuseUnlessStartable": {
+        const refusal = startRefusal(inputs, views, step.on);
+        if (refusal) throw new RefusedError(refusal);
+        break;
+      }
+      case "writeConfigs":
+        await writeConfigs(inputs, views);
+        break;
+      case "stop":
+        await stopGuest(inputs, views);
+        break;
+      case "start":
+        await startGuest(inputs, views, step.on);
+        break;
+      case "move": {
+        const handBack = step.through === "heartbeat" ? await handBackThroughHeartbeat(inputs, views, step.from, step.to) : ({ kind: "direct" } as const);
+        if (handBack.kind === "direct") await moveGuest(inputs, decideHostChange(inputs, step.type, views[step.from]!, views[step.to]!), views[step.from]!, views[step.to]!);
+        if (handBack.kind === "deferred") await warn(handBack.reason);
+        else host = step.to;
+        break;
+      }
+      case "applyLive":
+        await applyLive(inputs, views[host ?? inputs.runOn]!, step);
+        break;
+    }
+  }
+}
+
 export const xenDomULifecycle: Lifecycle = {
   async check(olds, news) {
     const result = checkWith(spec, olds, news);
@@ -258,42 +292,13 @@ export const xenDomULifecycle: Lifecycle = {
     const views = await surveyHosts(inputs, recordedKeys(olds));
     const where = whereabouts(inputs.name, views);
     if (where.where === "several") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? "listed on several hosts");
-    let pending = pendingOf(olds);
     const runningOn = where.where === "one" && (where.presence === "running" || where.presence === "migrating") ? where.host : undefined;
-    // A guest found running elsewhere while the state says it was stopped was started by someone
-    // else: starting ours is refused like any start, never turned into a migration of theirs.
-    const wasStopped = olds.state === "stopped";
-    if (inputs.state === "running" && (runningOn === undefined || (wasStopped && runningOn !== inputs.runOn))) {
-      const refusal = startRefusal(inputs, views, inputs.runOn);
-      if (refusal) throw new RefusedError(refusal);
-    }
-    await writeConfigs(inputs, views);
-    if (inputs.state === "stopped") {
-      await stopGuest(inputs, views);
-      pending = [];
-    } else if (runningOn === undefined) {
-      await startGuest(inputs, views, inputs.runOn);
-      pending = [];
-    } else {
-      const source = views[runningOn]!;
-      const limits = source.survey.running ?? { ...bootLimitsOf(before), domid: 0 };
-      let runsNowOn = inputs.runOn;
-      if (runningOn !== inputs.runOn) {
-        const type = limits.type === "pvh" || limits.type === "pv" ? limits.type : before.type;
-        const target = views[inputs.runOn]!;
-        const handBack = inputs.placedBy === "heartbeat" ? await handBackThroughHeartbeat(inputs, views, runningOn, inputs.runOn) : ({ kind: "direct" } as const);
-        if (handBack.kind === "direct") await moveGuest(inputs, decideHostChange(inputs, type, source, target), source, target);
-        if (handBack.kind === "deferred") {
-          await warn(handBack.reason);
-          runsNowOn = runningOn;
-        }
-      }
-      const live = planRunningUpdate(before, inputs, limits);
-      if (live.memSet !== undefined || live.vcpuSet !== undefined) {
-        await applyLive(inputs, views[runsNowOn]!, live);
-      }
-      pending = [...pending, ...live.pendingRestart];
-    }
+    const plan = planUpdate(before, inputs, { state: olds.state === "stopped" ? "stopped" : "running", pendingRestart: pendingOf(olds) }, {
+      runningOn,
+      limits: runningOn === undefined ? undefined : views[runningOn]!.survey.running,
+    });
+    await runUpdate(inputs, views, plan.steps, runningOn);
+    const pending = plan.pendingRestart;
     // Whether the guest was adopted stays as the create recorded it: a delete reads it.
     return { outs: { ...outputsOf(inputs, await surveyHosts(inputs, recordedKeys(olds)), pending), adopted: olds.adopted === true } };
   },
