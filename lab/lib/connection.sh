@@ -2,7 +2,8 @@
 # The connection JSON ($LAB_RUN/lab.json) that tests and the demo read. Facts
 # about the running nodes (data disk, Xen version) are read from the nodes.
 
-json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+# A JSON string, escaped by node (the lab's tests run on node anyway).
+json_str() { node -e 'process.stdout.write(JSON.stringify(process.argv[1]))' -- "$1"; }
 
 # node_facts NODE: "dataDisk|xenVersion|virtCaps" as the node reports them.
 node_facts() {
