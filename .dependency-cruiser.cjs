@@ -13,7 +13,7 @@ const LAYER = [
   "^provider/heartbeat/(cluster|nodes)\\.ts$",
   "^provider/lvm/(logical-volume|volume-group)\\.ts$",
   "^provider/network/node-network\\.ts$",
-  "^provider/xen/(domu|domu-ops|heartbeat-handback|migration-trust|xen-tools-image)\\.ts$",
+  "^provider/xen/(domu|domu-ops|heartbeat-handback|update-run|migration-trust|xen-tools-image)\\.ts$",
   "^components/(index|reports|two-node-xen-ha)\\.ts$",
   "^cli/(main|status/report)\\.ts$",
 ];

@@ -12,11 +12,8 @@ import { providerFor } from "../shim";
 import type { HostCapabilities } from "./capabilities";
 import { configPath } from "./config";
 import {
-  applyLive,
   capabilitiesOf,
-  decideHostChange,
   hostKeysOf,
-  moveGuest,
   renderedConfig,
   startGuest,
   startRefusal,
@@ -28,9 +25,9 @@ import {
   type Views,
 } from "./domu-ops";
 import { startBlocker } from "./list";
-import { handBackThroughHeartbeat } from "./heartbeat-handback";
 import { awayFromRunOn, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
-import { planUpdate, type UpdateStep } from "./update-plan";
+import { planUpdate } from "./update-plan";
+import { runUpdate } from "./update-run";
 import { xenDomUSchema, type CrashAction, type DiskInput, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
 type In<T> = pulumi.Input<T>;
@@ -202,39 +199,6 @@ async function checkTakeOver(raw: Props): Promise<InputFailure[]> {
   const configHosts = Object.entries(views).filter(([, v]) => v.survey.configText !== undefined).map(([h]) => h);
   const found = takeOver(inputs, where, configHosts);
   return found.refusal ? [{ property: "runOn", reason: found.refusal }] : [];
-}
-
-/** Runs an update's steps (`planUpdate`) in order; `runningOn` is where the guest runs before them. */
-async function runUpdate(inputs: XenDomUInputs, views: Views, steps: readonly UpdateStep[], runningOn: string | undefined): Promise<void> {
-  let host = runningOn;
-  for (const step of steps) {
-    switch (step.kind) {
-      case "refuseUnlessStartable": {
-        const refusal = startRefusal(inputs, views, step.on);
-        if (refusal) throw new RefusedError(refusal);
-        break;
-      }
-      case "writeConfigs":
-        await writeConfigs(inputs, views);
-        break;
-      case "stop":
-        await stopGuest(inputs, views);
-        break;
-      case "start":
-        await startGuest(inputs, views, step.on);
-        break;
-      case "move": {
-        const handBack = step.through === "heartbeat" ? await handBackThroughHeartbeat(inputs, views, step.from, step.to) : ({ kind: "direct" } as const);
-        if (handBack.kind === "direct") await moveGuest(inputs, decideHostChange(inputs, step.type, views[step.from]!, views[step.to]!), views[step.from]!, views[step.to]!);
-        if (handBack.kind === "deferred") await warn(handBack.reason);
-        else host = step.to;
-        break;
-      }
-      case "applyLive":
-        await applyLive(inputs, views[host ?? inputs.runOn]!, step);
-        break;
-    }
-  }
 }
 
 export const xenDomULifecycle: Lifecycle = {
