@@ -172,9 +172,10 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
     slots.set(s, vm.name);
     if (s > MAX_SLOT) fail(`${at}.slot`, `slot ${s} would need DRBD ports or minors beyond what exists (${numbering}); use a slot of at most ${Math.floor(MAX_SLOT)}`);
     if (vm.drbd === undefined) {
-      const needed = (2 * s + 2) * META_BYTES_PER_INDEX;
+      const last = Math.max(...diskNumberingOf(vm).map((d) => d.metaIndex));
+      const needed = (last + 1) * META_BYTES_PER_INDEX;
       if (metaBytes !== undefined && needed > metaBytes) {
-        fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${2 * s + 1}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
+        fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${last}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
       }
     }
   });

@@ -4,6 +4,7 @@
  */
 import { labConnection, labRun, type LabNodeName } from "../../test/support/lab";
 import { xl } from "../../provider/xen/toolstack";
+import { sleep } from "../../provider/poll";
 import { firstAnswer, peerOf, startPinger, waitSettled } from "../lab-ops";
 import { longestGap, pingReplyTimes } from "../timeline";
 import type { BenchVm } from "../vms";
@@ -44,7 +45,7 @@ async function move(ctx: BenchContext, vm: BenchVm, from: LabNodeName, to: LabNo
   await waitSettled(vm, from);
   const pinger = startPinger(PINGER, vm.ip);
   // Let the pinger see the guest answer before the move starts.
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   const at = new Date().toISOString();
   const started = Date.now();
   let wallSeconds: number;

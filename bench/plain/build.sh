@@ -166,7 +166,7 @@ run vgcreate vg "$disk"
 run lvcreate -L "$META_SIZE" -n meta vg
 for lv in $NAMES; do
   run lvcreate -L "$DISK_SIZE" -n "$lv" vg
-  if [ "$SYNC" = skip ]; then run dd if=/dev/zero of="/dev/vg/$lv" bs=1M oflag=direct status=none; fi
+  if [ "$SYNC" = skip ]; then run blkdiscard --zeroout "/dev/vg/$lv"; fi
 done' META_SIZE="$META_SIZE" DISK_SIZE="$DISK_SIZE" SYNC="$SYNC" NAMES="${names[*]}"
 }
 

@@ -1,6 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { Client } from "ssh2";
 import { ConnectionError, HostKeyMismatchError, isHostKeyConflictError, isHostKeyMismatchError } from "../errors";
+import { sleep } from "../poll";
 import { describeHost, endpointOf, type Connection } from "./connection";
 import { expectedHostKey, fingerprintOf, type ExpectedHostKey } from "./host-key";
 import { serverEndpoint } from "./host-key-claims";
@@ -119,7 +120,7 @@ async function dialWithRetry(connection: Connection, expected: ExpectedHostKey |
     } catch (err) {
       lastError = err;
       if (!isRetryable(err) || attempt === CONNECT_ATTEMPTS) break;
-      await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      await sleep(RETRY_BASE_MS * 2 ** (attempt - 1));
     }
   }
   throw lastError;

@@ -5,6 +5,7 @@
  */
 import { buildReleaseScript } from "../drbd/commands";
 import { HostCommandError, HostStateError, isHostCommandError, RefusedError } from "../errors";
+import { poll } from "../poll";
 import { hostOf, type Host } from "../ssh";
 import { checkTargetMemory, decideMove, migrationFailureHint, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import { configPath, domUConfigOf, renderDomUConfig } from "./config";
@@ -176,12 +177,8 @@ async function releaseDisks(inputs: XenDomUInputs, view: HostView): Promise<void
  * keeps its disks open after its name is gone); the entry still listed at the deadline, if any.
  */
 async function departed(view: HostView, toolstack: Toolstack, name: string, domid: number | null, timeoutMs: number): Promise<DomainEntry | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = departingDomain(parseDomainList(await view.host.output(toolstack.list(), { timeoutMs: 60_000 })), name, domid);
-    if (left === undefined || Date.now() + 2000 > deadline) return left;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  const listed = async () => departingDomain(parseDomainList(await view.host.output(toolstack.list(), { timeoutMs: 60_000 })), name, domid);
+  return (await poll(listed, (left) => left === undefined, { timeoutMs, intervalMs: 2000 })).value;
 }
 
 /** The move a change of host makes, decided from both hosts' fresh facts; refused moves throw. */

@@ -6,6 +6,7 @@ import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
+import { poll, type PollOptions } from "../../provider/poll";
 
 export type LabNodeName = "ha1" | "ha2";
 export type LabLinkName = "public" | "crossover";
@@ -180,37 +181,25 @@ export async function labLink(link: LabLinkName, state: "up" | "down"): Promise<
   await labScript(["link", link, state]);
 }
 
-export interface WaitForOptions {
-  timeoutMs: number;
-  intervalMs?: number;
-  /** What is awaited, for the timeout error. */
-  what: string;
-}
+export type WaitForOptions = PollOptions;
 
 /**
  * Polls `fn` until it returns a value other than undefined or false, and returns
  * it; throws after the deadline with the last value or error seen.
  */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs, intervalMs = 1000, what }: WaitForOptions,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = undefined;
-  for (;;) {
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, { timeoutMs, intervalMs = 1000, what }: WaitForOptions): Promise<T> {
+  const attempt = async (): Promise<{ value: T } | { last: unknown }> => {
     try {
       const value = await fn();
-      if (value !== undefined && value !== false) return value as T;
-      last = value;
+      return value !== undefined && value !== false ? { value: value as T } : { last: value };
     } catch (err) {
-      last = err;
+      return { last: err };
     }
-    if (Date.now() + intervalMs > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${detail})`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  };
+  const { value: seen } = await poll(attempt, (r) => "value" in r, { timeoutMs, intervalMs });
+  if ("value" in seen) return seen.value;
+  const detail = seen.last instanceof Error ? seen.last.message : JSON.stringify(seen.last);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${detail})`);
 }
 
 /**

@@ -122,7 +122,13 @@ describe("TwoNodeXenHa", () => {
   });
 
   it("refuses a slot the meta volume cannot hold", () => {
-    expect(() => new TwoNodeXenHa("bad", args([{ ...webVm, slot: 4 }]))).toThrow(/vms\[0\]\.slot: slot 4 needs meta-data indexes up to 9, so a meta volume of 1280 MiB/);
+    expect(() => new TwoNodeXenHa("bad", args([{ ...webVm, slot: 4, swapSize: "128M" }]))).toThrow(/vms\[0\]\.slot: slot 4 needs meta-data indexes up to 9, so a meta volume of 1280 MiB/);
+  });
+
+  it("counts only the disks a VM has: without swap, its slot needs one meta-data index", () => {
+    const noSwap = { ...webVm, slot: 4, swapSize: null };
+    expect(() => new TwoNodeXenHa("bad", args([noSwap]))).toThrow(/vms\[0\]\.slot: slot 4 needs meta-data indexes up to 8, so a meta volume of 1152 MiB/);
+    expect(() => new TwoNodeXenHa("ok", { ...args([{ ...noSwap, slot: 0 }]), metaVolumeSize: "128M" })).not.toThrow();
   });
 
   it("refuses a home that is not one of the nodes", () => {
