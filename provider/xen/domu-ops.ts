@@ -7,7 +7,7 @@ import { buildReleaseScript } from "../drbd/commands";
 import { HostCommandError, HostStateError, isHostCommandError, RefusedError } from "../errors";
 import { poll } from "../poll";
 import { hostOf, type Host } from "../ssh";
-import { checkTargetMemory, decideMove, migrationFailureHint, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
+import { checkTargetMemory, migrationFailureHint, type HostCapabilities, type MovePlan } from "./capabilities";
 import { configPath, domUConfigOf, renderDomUConfig } from "./config";
 import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseGuestSurvey, startBlocker, type DomainEntry, type GuestSurvey, type Whereabouts } from "./list";
 import { bridgesOf, drbdResourcesOf, migrationAddressOf, type XenDomUInputs, type XenHost } from "./schema";
@@ -179,15 +179,6 @@ async function releaseDisks(inputs: XenDomUInputs, view: HostView): Promise<void
 async function departed(view: HostView, toolstack: Toolstack, name: string, domid: number | null, timeoutMs: number): Promise<DomainEntry | undefined> {
   const listed = async () => departingDomain(parseDomainList(await view.host.output(toolstack.list(), { timeoutMs: 60_000 })), name, domid);
   return (await poll(listed, (left) => left === undefined, { timeoutMs, intervalMs: 2000 })).value;
-}
-
-/** The move a change of host makes, decided from both hosts' fresh facts; refused moves throw. */
-export function decideHostChange(inputs: XenDomUInputs, runningType: XenDomUInputs["type"], source: HostView, target: HostView): Exclude<MovePlan, { kind: "refused" }> {
-  const from = { host: source.spec.name, capabilities: source.survey.capabilities };
-  const to = { host: target.spec.name, capabilities: target.survey.capabilities };
-  const plan = planMove(decideMove(runningType, from, to), inputs.allowNonLiveMove);
-  if (plan.kind === "refused") throw new RefusedError(`${inputs.name} stays on ${source.spec.name}: ${plan.reason}`);
-  return plan;
 }
 
 /**

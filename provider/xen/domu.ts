@@ -25,8 +25,8 @@ import {
   type Views,
 } from "./domu-ops";
 import { startBlocker } from "./list";
-import { awayFromRunOn, previewMoveRefusal, takeOver, xenDomURules } from "./rules";
-import { planUpdate } from "./update-plan";
+import { awayFromRunOn, takeOver, xenDomURules } from "./rules";
+import { planUpdate, previewPlan } from "./update-plan";
 import { runUpdate } from "./update-run";
 import { xenDomUSchema, type CrashAction, type DiskInput, type ExtraConfigValue, type GuestType, type Vif, type XenDomUInputs, type XenHostInput } from "./schema";
 
@@ -210,9 +210,10 @@ export const xenDomULifecycle: Lifecycle = {
 
   async diff(_id, olds, news) {
     const parsed = parseInputs(xenDomUSchema, news);
-    if (parsed.ok) {
-      const refusal = previewMoveRefusal(olds, parsed.value);
-      if (refusal) throw new RefusedError(refusal);
+    const before = parsed.ok ? xenDomUSchema.safeParse(olds) : undefined;
+    if (parsed.ok && before?.success) {
+      const refusal = previewPlan(before.data, parsed.value, olds)?.steps.find((s) => s.kind === "refuse");
+      if (refusal) throw new RefusedError(refusal.reason);
     }
     const away = awayFromRunOn(olds, parsed.ok ? parsed.value : undefined);
     if (away) await warn(away);
@@ -260,6 +261,7 @@ export const xenDomULifecycle: Lifecycle = {
     const plan = planUpdate(before, inputs, { state: olds.state === "stopped" ? "stopped" : "running", pendingRestart: pendingOf(olds) }, {
       runningOn,
       limits: runningOn === undefined ? undefined : views[runningOn]!.survey.running,
+      capabilities: capabilitiesOf(views),
     });
     await runUpdate(inputs, views, plan.steps, runningOn);
     const pending = plan.pendingRestart;

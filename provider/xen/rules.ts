@@ -6,8 +6,6 @@
  * written to the config on every host and take effect at its next start, and the update says so.
  */
 import { changed, deepEqual, type Classifier, type DiffRules } from "../diff";
-import { containsUnknown } from "../inputs";
-import { decideMove, planMove, type HostCapabilities, type MovePlan } from "./capabilities";
 import type { RunningLimits, Whereabouts } from "./list";
 import { handBackNotice } from "./heartbeat-placement";
 import type { XenDomUInputs } from "./schema";
@@ -51,29 +49,6 @@ export const xenDomURules: DiffRules = {
   migrationTimeoutSeconds: "update",
 };
 
-/** What the state records about a guest for preview: where it runs, what it is, what the hosts can do. */
-export interface RecordedGuest {
-  runOn: string;
-  /** Whether the guest ran when the state was last written; a stopped guest simply starts elsewhere. */
-  state?: XenDomUInputs["state"];
-  type: XenDomUInputs["type"];
-  /** `xl info`'s facts per host name, recorded at create and read. */
-  capabilities?: Record<string, HostCapabilities>;
-}
-
-/**
- * The move a change of host will make, judged from state alone, or undefined when the host does not
- * change or the guest is stopped. The running guest keeps its old type until it restarts, so the
- * old type decides.
- */
-export function moveOnChange(recorded: RecordedGuest, news: Pick<XenDomUInputs, "runOn" | "state" | "allowNonLiveMove">): MovePlan | "unknown" | undefined {
-  if (news.runOn === recorded.runOn || news.state === "stopped" || recorded.state === "stopped" || containsUnknown(news.runOn)) return undefined;
-  const from = recorded.capabilities?.[recorded.runOn];
-  const to = recorded.capabilities?.[news.runOn];
-  if (!from || !to) return "unknown";
-  return planMove(decideMove(recorded.type, { host: recorded.runOn, capabilities: from }, { host: news.runOn, capabilities: to }), news.allowNonLiveMove);
-}
-
 /** The limits of a running guest where `xl list -l` cannot say (xm): those of the config it started with. */
 export function bootLimitsOf(config: { memory: number; maxMemory?: number | undefined; vcpus: number; maxVcpus?: number | undefined }): Omit<RunningLimits, "domid"> {
   return { maxMemoryMiB: config.maxMemory ?? config.memory, maxVcpus: config.maxVcpus ?? config.vcpus };
@@ -106,22 +81,6 @@ export function planRunningUpdate(olds: XenDomUInputs, news: XenDomUInputs, limi
     if (!deepEqual(olds[key], news[key])) plan.pendingRestart.push(`${key} changed in the config; it applies at the next start`);
   }
   return plan;
-}
-
-/**
- * The refusal preview must show for a change of host, judged from the state alone, or undefined.
- * `olds` are the recorded outputs (with `capabilities`), `news` the checked inputs.
- */
-export function previewMoveRefusal(olds: Rec, news: Pick<XenDomUInputs, "runOn" | "state" | "allowNonLiveMove">): string | undefined {
-  const recorded: RecordedGuest = {
-    runOn: String(olds.runOn),
-    state: olds.state === "stopped" ? "stopped" : "running",
-    type: olds.type === "pvh" ? "pvh" : "pv",
-    capabilities: asRec(olds.capabilities) as Record<string, HostCapabilities>,
-  };
-  const plan = moveOnChange(recorded, news);
-  if (plan === undefined || plan === "unknown" || plan.kind !== "refused") return undefined;
-  return `moving ${String(olds.name)} from ${recorded.runOn} to ${news.runOn} is refused before anything moves: ${plan.reason}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Runs XenDomU's update plan (update-plan.ts) on the hosts: the thin executor beside the pure plan. */
-import { RefusedError } from "../errors";
+import { HostStateError, RefusedError } from "../errors";
 import { warn } from "../engine-log";
-import { applyLive, decideHostChange, moveGuest, startGuest, startRefusal, stopGuest, writeConfigs, type Views } from "./domu-ops";
+import { applyLive, moveGuest, startGuest, startRefusal, stopGuest, writeConfigs, type Views } from "./domu-ops";
 import { handBackThroughHeartbeat } from "./heartbeat-handback";
 import type { XenDomUInputs } from "./schema";
 import type { UpdateStep } from "./update-plan";
@@ -11,6 +11,8 @@ export async function runUpdate(inputs: XenDomUInputs, views: Views, steps: read
   let host = runningOn;
   for (const step of steps) {
     switch (step.kind) {
+      case "refuse":
+        throw new RefusedError(step.reason);
       case "refuseUnlessStartable": {
         const refusal = startRefusal(inputs, views, step.on);
         if (refusal) throw new RefusedError(refusal);
@@ -27,7 +29,10 @@ export async function runUpdate(inputs: XenDomUInputs, views: Views, steps: read
         break;
       case "move": {
         const handBack = step.through === "heartbeat" ? await handBackThroughHeartbeat(inputs, views, step.from, step.to) : ({ kind: "direct" } as const);
-        if (handBack.kind === "direct") await moveGuest(inputs, decideHostChange(inputs, step.type, views[step.from]!, views[step.to]!), views[step.from]!, views[step.to]!);
+        if (handBack.kind === "direct") {
+          if (step.how.kind === "unknown") throw new HostStateError(`${inputs.name} stays on ${step.from}: what the hypervisors can do was not read, so how to move it is not known; run the command again`);
+          await moveGuest(inputs, step.how, views[step.from]!, views[step.to]!);
+        }
         if (handBack.kind === "deferred") await warn(handBack.reason);
         else host = step.to;
         break;

@@ -1,6 +1,6 @@
 import type { Host } from "../../provider/ssh";
 import { parseXenInfo } from "../../provider/xen/capabilities";
-import { decideHostChange, runsOn, startRefusal, type Views } from "../../provider/xen/domu-ops";
+import { runsOn, startRefusal, type Views } from "../../provider/xen/domu-ops";
 import { parseDomainList, parseDrbdRole, type GuestSurvey } from "../../provider/xen/list";
 import { fixture, parsed, seedGuest } from "./fixtures/xen/inputs";
 
@@ -58,23 +58,6 @@ describe("before a start", () => {
 
   it("has nothing to start where the guest already runs", () => {
     expect(runsOn(guest, views({ domains: running }, {}), "ha1")).toBe(true);
-  });
-});
-
-describe("a change of host decided from fresh facts", () => {
-  it("refuses to move a PV guest off a hypervisor without shadow paging, leaving it where it is", () => {
-    const v = views({ domains: running }, {});
-    expect(() => decideHostChange(guest, "pv", v.ha1!, v.ha2!)).toThrow(/^test stays on ha1: a live migration is impossible: ha1 runs Xen 4\.17\.7 built without shadow paging/);
-  });
-
-  it("moves it with a pause when allowed", () => {
-    const v = views({ domains: running }, {});
-    expect(decideHostChange({ ...guest, allowNonLiveMove: true }, "pv", v.ha1!, v.ha2!).kind).toBe("non-live");
-  });
-
-  it("live-migrates a PVH guest", () => {
-    const v = views({ domains: running }, {});
-    expect(decideHostChange(guest, "pvh", v.ha1!, v.ha2!)).toEqual({ kind: "live" });
   });
 });
 

@@ -1,7 +1,7 @@
 import { diffInputs } from "../../provider/diff";
 import { UNKNOWN } from "../../provider/inputs";
 import { parseXenInfo } from "../../provider/xen/capabilities";
-import { bootLimitsOf, moveOnChange, planRunningUpdate, previewMoveRefusal, xenDomURules } from "../../provider/xen/rules";
+import { bootLimitsOf, planRunningUpdate, xenDomURules } from "../../provider/xen/rules";
 import type { XenDomUArgsInput } from "../../provider/xen/schema";
 import { explicitGuest, fixture, parsed, seedGuest, seedHosts } from "./fixtures/xen/inputs";
 
@@ -38,52 +38,6 @@ describe("which changes replace a DomU", () => {
   it("a host not known during preview is shown as an update, never a replace", () => {
     const after = { ...parsed(seedGuest()), runOn: UNKNOWN };
     expect(diffInputs(parsed(seedGuest()), after, xenDomURules)).toEqual({ changes: true, replaces: [], updates: ["runOn"] });
-  });
-});
-
-describe("what a change of host will do, from state alone", () => {
-  const securityBuild = parseXenInfo(fixture("xl-info-4.17.7-deb12u1.txt"));
-  const releaseBuild = parseXenInfo(fixture("xl-info-4.17.5.txt"));
-  const recorded = (type: "pv" | "pvh", capabilities = { ha1: securityBuild, ha2: securityBuild }) => ({ runOn: "ha1", type, capabilities });
-
-  it("refuses to move a PV guest off bookworm's security build without the opt-in", () => {
-    expect(moveOnChange(recorded("pv"), { runOn: "ha2", state: "running", allowNonLiveMove: false })).toEqual({ kind: "refused", reason: expect.stringContaining("Failed to enable logdirty") });
-  });
-
-  it("moves it by save, copy and restore with the opt-in", () => {
-    expect(moveOnChange(recorded("pv"), { runOn: "ha2", state: "running", allowNonLiveMove: true })).toMatchObject({ kind: "non-live" });
-  });
-
-  it("live-migrates a PVH guest there", () => {
-    expect(moveOnChange(recorded("pvh"), { runOn: "ha2", state: "running", allowNonLiveMove: false })).toEqual({ kind: "live" });
-  });
-
-  it("live-migrates a PV guest on the 4.17.5 release build", () => {
-    expect(moveOnChange(recorded("pv", { ha1: releaseBuild, ha2: releaseBuild }), { runOn: "ha2", state: "running", allowNonLiveMove: false })).toEqual({ kind: "live" });
-  });
-
-  it("says it does not know when state has no capabilities for a host", () => {
-    expect(moveOnChange({ runOn: "ha1", type: "pv" }, { runOn: "ha2", state: "running", allowNonLiveMove: false })).toBe("unknown");
-  });
-
-  it("moves nothing for a guest that is to be stopped", () => {
-    expect(moveOnChange(recorded("pv"), { runOn: "ha2", state: "stopped", allowNonLiveMove: false })).toBeUndefined();
-  });
-
-  it("moves nothing for a guest that was stopped: it simply starts on the other host", () => {
-    expect(moveOnChange({ ...recorded("pv"), state: "stopped" }, { runOn: "ha2", state: "running", allowNonLiveMove: false })).toBeUndefined();
-  });
-
-  it("gives preview the refusal from the recorded outputs, naming the guest, both hosts and the cause", () => {
-    const olds = { name: "test", runOn: "ha1", state: "running", type: "pv", capabilities: { ha1: securityBuild, ha2: securityBuild } };
-    expect(previewMoveRefusal(olds, { runOn: "ha2", state: "running", allowNonLiveMove: false })).toMatch(
-      /^moving test from ha1 to ha2 is refused before anything moves: a live migration is impossible: ha1 runs Xen 4\.17\.7 built without shadow paging .*allowNonLiveMove\.$/,
-    );
-  });
-
-  it("lets preview through when the opt-in allows the pause", () => {
-    const olds = { name: "test", runOn: "ha1", state: "running", type: "pv", capabilities: { ha1: securityBuild, ha2: securityBuild } };
-    expect(previewMoveRefusal(olds, { runOn: "ha2", state: "running", allowNonLiveMove: true })).toBeUndefined();
   });
 });
 
