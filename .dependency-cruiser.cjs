@@ -9,7 +9,7 @@
 const LAYER = [
   "^provider/ssh/(index|pool)\\.ts$",
   "^provider/(runtime|engine-log|secret-input)\\.ts$",
-  "^provider/drbd/(drbd-resource|node-ops)\\.ts$",
+  "^provider/drbd/(drbd-resource|bring-up|node-ops)\\.ts$",
   "^provider/heartbeat/(cluster|nodes)\\.ts$",
   "^provider/lvm/(logical-volume|volume-group)\\.ts$",
   "^provider/network/node-network\\.ts$",
