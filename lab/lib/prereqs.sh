@@ -19,16 +19,16 @@ ensure_prereqs() {
     command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  local cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  local install=(apt-get install -y --no-install-recommends "${missing[@]}")
   if [ "$(id -u)" -ne 0 ]; then
-    die "missing host packages; install them with: sudo $cmd"
+    die "missing host packages; install them with: sudo ${install[*]}"
   fi
   log "installing host packages: ${missing[*]}"
-  if ! DEBIAN_FRONTEND=noninteractive $cmd >"$LAB_DIR/apt-install.log" 2>&1; then
+  if ! DEBIAN_FRONTEND=noninteractive "${install[@]}" >"$LAB_DIR/apt-install.log" 2>&1; then
     # A fresh machine may have no package lists yet.
     apt-get update -q >>"$LAB_DIR/apt-install.log" 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive $cmd >>"$LAB_DIR/apt-install.log" 2>&1 ||
-      die "'$cmd' failed; see $LAB_DIR/apt-install.log"
+    DEBIAN_FRONTEND=noninteractive "${install[@]}" >>"$LAB_DIR/apt-install.log" 2>&1 ||
+      die "'${install[*]}' failed; see $LAB_DIR/apt-install.log"
   fi
 }
 
