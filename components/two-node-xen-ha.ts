@@ -145,7 +145,12 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
   const drbd = Object.fromEntries(
     vm.drbdResources.map((r) => [
       r.name,
-      new DrbdResource(`${name}-${r.name}`, { ...plan.drbdDefaults, ...r.args }, options([...backing, ...metaVolumes, ...networks, ...(image ? [image] : [])], vm.keep)),
+      new DrbdResource(`${name}-${r.name}`, { ...plan.drbdDefaults, ...r.args }, {
+        ...options([...backing, ...metaVolumes, ...networks, ...(image ? [image] : [])], vm.keep),
+        // The initial sync source follows the home only when the pair is made: a later change of
+        // home moves the guest, not its data, and must not show as a change of DRBD in the diff.
+        ignoreChanges: ["initialSyncSource"],
+      }),
     ]),
   );
   const domain = new XenDomU(
