@@ -2,6 +2,7 @@
  * Live migration of the cluster's first guest to the other node and back: by a change of its home
  * applied with `pulumi up`, against the same `xl migrate` the package runs, typed by hand.
  */
+import type { EngineStep } from "../../test/support/engine";
 import { labConnection, labRun, type LabNodeName } from "../../test/support/lab";
 import { xl } from "../../provider/xen/toolstack";
 import { sleep } from "../../provider/poll";
@@ -25,7 +26,7 @@ export async function migrationPhase(ctx: BenchContext, cluster: ClusterStack): 
       await attempt(ctx, "pulumi up (home changed)", "package", () =>
         move(ctx, vm, from, to, "pulumi up (home changed)", "package", async () => {
           cluster.desired.vms = cluster.desired.vms.map((v) => (v.name === vm.name ? { ...v, home: to } : v));
-          await cluster.stack.up();
+          return stepSeconds((await cluster.stack.up()).steps);
         }),
       );
     }
@@ -41,7 +42,7 @@ async function attempt(ctx: BenchContext, subject: string, _role: string, fn: ()
   }
 }
 
-async function move(ctx: BenchContext, vm: BenchVm, from: LabNodeName, to: LabNodeName, subject: string, role: "package" | "baseline", action: () => Promise<void>): Promise<void> {
+async function move(ctx: BenchContext, vm: BenchVm, from: LabNodeName, to: LabNodeName, subject: string, role: "package" | "baseline", action: () => Promise<Record<string, number> | void>): Promise<void> {
   await waitSettled(vm, from);
   const pinger = startPinger(PINGER, vm.ip);
   // Let the pinger see the guest answer before the move starts.
@@ -49,8 +50,9 @@ async function move(ctx: BenchContext, vm: BenchVm, from: LabNodeName, to: LabNo
   const at = new Date().toISOString();
   const started = Date.now();
   let wallSeconds: number;
+  let steps: Record<string, number> = {};
   try {
-    await action();
+    steps = (await action()) ?? {};
     wallSeconds = seconds(started);
     await firstAnswer(PINGER, vm.ip, 300);
   } finally {
@@ -60,8 +62,15 @@ async function move(ctx: BenchContext, vm: BenchVm, from: LabNodeName, to: LabNo
   const startedOnHost = Number(out[0]);
   const endedOnHost = Number(out[out.length - 1]);
   const pingGapSeconds = longestGap(startedOnHost, pingReplyTimes(out.join("\n")), endedOnHost);
-  ctx.recorder.sample({ phase: "migration", subject, role, params: {}, at, metrics: { wallSeconds, pingGapSeconds }, notes: [`${vm.name} from ${from} to ${to}`] });
+  ctx.recorder.sample({ phase: "migration", subject, role, params: {}, at, metrics: { wallSeconds, pingGapSeconds, ...steps }, notes: [`${vm.name} from ${from} to ${to}`] });
   await waitSettled(vm, to);
+}
+
+/** How long each resource's step took in an up, by the engine's clock: `XenDomUSeconds` and so on. */
+function stepSeconds(steps: readonly EngineStep[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of steps) if (s.seconds !== undefined) out[`${s.type.split(/[:/]/).pop()}Seconds`] = s.seconds;
+  return out;
 }
 
 /** `xl migrate` exactly as the package runs it (its key, pinned known_hosts and the peer's gate), over one SSH session to the source. */

@@ -111,6 +111,8 @@ export interface EngineStep {
    */
   diffs: string[];
   detailedDiff: Record<string, string>;
+  /** Seconds from the engine announcing the step to its outputs (or failure), by the engine's clock; undefined while it runs. */
+  seconds?: number;
 }
 
 /** What every operation returns. */
@@ -411,8 +413,15 @@ export class EngineStack {
 
   private collector() {
     const all: EngineStep[] = [];
+    const started = new Map<string, { step: EngineStep; at: number }>();
     return {
       onEvent: (e: EngineEvent) => {
+        const ended = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+        if (ended) {
+          const step = started.get(ended.urn);
+          if (step) step.step.seconds = e.timestamp - step.at;
+          return;
+        }
         const m = e.resourcePreEvent?.metadata;
         if (!m) return;
         const detailed: Record<string, string> = {};
@@ -421,7 +430,7 @@ export class EngineStack {
         const news = (m.new?.inputs ?? {}) as Record<string, unknown>;
         const differs = (k: string) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]);
         const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].sort();
-        all.push({
+        const step: EngineStep = {
           op: String(m.op),
           urn: m.urn,
           type: m.type,
@@ -429,7 +438,9 @@ export class EngineStack {
           providerCodeChanged: !!(m.old && m.new) && differs("__provider"),
           diffs: m.diffs ?? [],
           detailedDiff: detailed,
-        });
+        };
+        all.push(step);
+        started.set(m.urn, { step, at: e.timestamp });
       },
       result: () => ({
         allSteps: all,
