@@ -22,7 +22,7 @@ printf '/dev/vda\t/\text4\terrors=remount-ro\t0\t1\n' >"$root/etc/fstab"
 printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n' >"$root/etc/network/interfaces"
 
 unit_exists() { [ -n "$(chroot "$root" systemctl list-unit-files --no-legend "$1" 2>/dev/null)" ]; }
-chroot "$root" systemctl enable xen-ha-lab-node.service
+chroot "$root" systemctl enable xen-ha-lab-node.service xen-ha-lab-nic-watchdog.service
 # Would reach out or wait for a network that is not there; NTP is configured later by the package.
 for u in chrony.service systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer; do

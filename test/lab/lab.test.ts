@@ -133,6 +133,33 @@ describe("the lab's links", () => {
       what: "the crossover link to carry pings again",
     });
   });
+
+  // Under emulation a virtio NIC's transmit queue can stall for good while DRBD floods the link;
+  // each node's nic-watchdog then resets the device. What it puts back is checked here.
+  test("a NIC reset by the nodes' transmit watchdog comes back with its bridge, addresses and routes", async () => {
+    const n = conn().nodes.ha1;
+    const peer = conn().nodes.ha2;
+    const watchdog = "/usr/local/lib/xen-ha-lab/nic-watchdog";
+    expect((await labRun("ha1", "systemctl is-active xen-ha-lab-nic-watchdog.service")).trim()).toBe("active");
+    await labRun("ha1", `ip route replace 10.99.0.0/24 via ${peer.crossoverAddress} dev ${n.crossoverNic}`);
+    await labRun("ha1", `ip link add labwd0 type bridge && ip link set dev ${n.publicNic} master labwd0`);
+    try {
+      const before = await labRun("ha1", `ip -4 -o addr show dev ${n.crossoverNic}; ip -4 route show dev ${n.crossoverNic}; basename "$(readlink /sys/class/net/${n.publicNic}/master)"`);
+      const log = await labRun("ha1", `${watchdog} reset ${n.crossoverNic} && ${watchdog} reset ${n.publicNic}`);
+      const after = await labRun("ha1", `ip -4 -o addr show dev ${n.crossoverNic}; ip -4 route show dev ${n.crossoverNic}; basename "$(readlink /sys/class/net/${n.publicNic}/master)"`);
+      const kernelLog = await labRun("ha1", "dmesg | grep -c 'nic-watchdog: .*reset done'");
+      expect([log.match(/reset done/g)?.length, after.replace(/\d+: /g, ""), before.includes("10.99.0.0/24") && before.includes(n.crossoverAddress), Number(kernelLog) >= 2]).toEqual([
+        2,
+        before.replace(/\d+: /g, ""),
+        true,
+        true,
+      ]);
+    } finally {
+      await labRun("ha1", `ip link set dev ${n.publicNic} nomaster; ip link del labwd0; ip route del 10.99.0.0/24 || true`);
+    }
+    await waitFor(() => labPing("ha1", peer.crossoverAddress, 1, 1), { timeoutMs: 30_000, what: "the crossover link to carry pings after the reset" });
+    await waitFor(() => labPing("ha1", peer.publicAddress, 1, 1), { timeoutMs: 30_000, what: "the public link to carry pings after the reset" });
+  });
 });
 
 describe("the lab's test guest", () => {
