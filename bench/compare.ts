@@ -34,7 +34,9 @@ export function comparisons(samples: readonly Sample[]): Comparison[] {
       for (const metric of COMPARED_METRICS[pkg.phase]) {
         const p = summarize(metricValues(pkg, metric));
         const b = summarize(metricValues(base, metric));
-        if (p && b) out.push({ phase: pkg.phase, metric, package: pkg, baseline: base, packageSummary: p, baselineSummary: b, ratio: ratio(p.median, b.median) });
+        // A replay of no command took no time: there is nothing to divide by.
+        const nothingReplayed = pkg.phase === "noop" && summarize(metricValues(base, "commands"))?.median === 0;
+        if (p && b) out.push({ phase: pkg.phase, metric, package: pkg, baseline: base, packageSummary: p, baselineSummary: b, ratio: nothingReplayed ? undefined : ratio(p.median, b.median) });
       }
     }
   }
@@ -82,11 +84,13 @@ export function verdicts(samples: readonly Sample[], hosts: readonly string[]): 
     for (const host of hosts) {
       const scope = `${paramsLabel(g.params)}, ${host}`;
       const conns = metricValues(g, `connections.${host}`);
+      // `pulumi up` without --refresh reads no host: none is fewer than one, and what the target is for.
+      const readsNothing = g.params.op === "up" && conns.length > 0 && conns.every((c) => c === 0);
       out.push({
         target: TARGETS.connections,
         scope,
-        figure: conns.length === 0 ? "not measured" : `${rangeText(conns)} connection(s)`,
-        met: conns.length === 0 ? undefined : conns.every((c) => c === 1),
+        figure: conns.length === 0 ? "not measured" : `${rangeText(conns)} connection(s)${readsNothing ? " (up without --refresh reads no host)" : ""}`,
+        met: conns.length === 0 ? undefined : readsNothing || conns.every((c) => c === 1),
       });
       const perRun = g.samples.flatMap((s) => {
         const commands = s.metrics[`commands.${host}`];

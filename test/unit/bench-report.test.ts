@@ -83,6 +83,21 @@ describe("comparing the package with its baselines", () => {
     ]);
   });
 
+  it("counts a no-op up that reads no host as within one connection per host, saying why", () => {
+    const samples = [noop(1, "up", "package", 4, [0, 0], [0, 0]), noop(1, "up", "baseline", 0, [0, 0], [0, 0])];
+    const conns = verdicts(samples, ["ha1"]).filter((v) => v.target === TARGETS.connections);
+    expect(conns.map((v) => [v.figure, v.met])).toEqual([["0 connection(s) (up without --refresh reads no host)", true]]);
+  });
+
+  it("gives no ratio against a replay of no command", () => {
+    const samples = [noop(1, "preview", "package", 2.3, [0, 0], [0, 0]), noop(1, "preview", "baseline", 0.001, [0, 0], [0, 0])];
+    expect(comparisons(samples).map((c) => [c.metric, c.ratio])).toEqual([
+      ["wallSeconds", undefined],
+      ["connections", undefined],
+      ["commands", undefined],
+    ]);
+  });
+
   it("holds commands per host to the resources that talk to that host", () => {
     const cmds = verdicts(sampleResults().samples, ["ha1", "ha2"]).filter((v) => v.target === TARGETS.commands);
     expect(cmds.map((v) => v.met)).toEqual([true, true, false, false]);
