@@ -267,24 +267,6 @@ for link in $LINKS; do run ln -sfn "/etc/xen/${link#*/}.cfg" "/etc/xen/auto/$lin
 run update-rc.d -f xendomains remove' LINKS="$links"
 }
 
-migration_keys() {
-  local node peer
-  declare -A keys hostkeys
-  for node in "${LAB_NODES[@]}"; do
-    on "$node" '[ -f /root/.ssh/id_ed25519 ] || run ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/id_ed25519'
-    keys[$node]=$(ask "$node" 'cat /root/.ssh/id_ed25519.pub')
-    hostkeys[$node]=$(ask "$node" 'cut -d " " -f 1,2 /etc/ssh/ssh_host_ed25519_key.pub')
-  done
-  for node in "${LAB_NODES[@]}"; do
-    peer=$(node_peer "$node")
-    on "$node" '
-install -d -m 700 /root/.ssh
-grep -qxF "$KEY" /root/.ssh/authorized_keys 2>/dev/null || echo "$KEY" >>/root/.ssh/authorized_keys
-grep -qxF "$HOSTKEY" /root/.ssh/known_hosts 2>/dev/null || echo "$HOSTKEY" >>/root/.ssh/known_hosts' \
-      KEY="${keys[$peer]}" HOSTKEY="${peer}X,${peer}x,${LAB_CROSSOVER_ADDRESS[$peer]} ${hostkeys[$peer]}"
-  done
-}
-
 node_heartbeat() {
   local node=$1 group
   render authkeys "HEARTBEAT_KEY=$HEARTBEAT_KEY" | put "$node" /etc/ha.d/authkeys 0600
@@ -313,7 +295,7 @@ main() {
   step guests
   both node_guests
   step migration
-  migration_keys
+  exchange_root_keys
   step heartbeat
   both node_heartbeat
   both node_heartbeat_start

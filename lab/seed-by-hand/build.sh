@@ -237,23 +237,7 @@ domu() {
 
 live_migration() {
   step migration "xl migrates over SSH (xend's relocation server is gone): root keys between the dom0s, peers known as ha1X/ha2X"
-  local node peer key hostkey
-  declare -A keys hostkeys
-  for node in "${LAB_NODES[@]}"; do
-    on "$node" '[ -f /root/.ssh/id_ed25519 ] || run ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/id_ed25519'
-    keys[$node]=$(ask "$node" 'cat /root/.ssh/id_ed25519.pub')
-    hostkeys[$node]=$(ask "$node" 'cut -d " " -f 1,2 /etc/ssh/ssh_host_ed25519_key.pub')
-  done
-  for node in "${LAB_NODES[@]}"; do
-    peer=$(node_peer "$node")
-    key=${keys[$peer]} hostkey="${peer}X,${peer}x,${LAB_CROSSOVER_ADDRESS[$peer]} ${hostkeys[$peer]}"
-    on "$node" '
-install -d -m 700 /root/.ssh
-grep -qxF "$KEY" /root/.ssh/authorized_keys || { printf "# ssh-copy-id from %s\n" "$PEER" >&2; echo "$KEY" >>/root/.ssh/authorized_keys; }
-touch /root/.ssh/known_hosts
-grep -qxF "$HOSTKEY" /root/.ssh/known_hosts || { printf "# known_hosts: %s\n" "${HOSTKEY%% *}" >&2; echo "$HOSTKEY" >>/root/.ssh/known_hosts; }' \
-      KEY="$key" HOSTKEY="$hostkey" PEER="$peer"
-  done
+  exchange_root_keys
   for node in "${LAB_NODES[@]}"; do
     on "$node" 'run ssh -o BatchMode=yes -o ConnectTimeout=10 "${PEER}X" true' PEER="$(node_peer "$node")"
   done
