@@ -16,10 +16,11 @@ import {
   heartbeatPaths,
   type HeartbeatFile,
 } from "./render";
-import { BOOT_GATE_DROP_IN_PATH, buildRemoveBootGateScript, buildSystemdReloadScript } from "./boot-gate";
+import { buildRemoveBootGateScript, buildSystemdReloadScript } from "./boot-gate";
+import { planNodeInstall } from "./install-plan";
 import { buildDopdPermissionsScript } from "./fencing";
 import type { ResourceScriptOptions } from "./resource-script";
-import { sha256Of, heartbeatDrift } from "./rules";
+import { heartbeatDrift } from "./rules";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
 import { buildHeartbeatProbeScript, groupPlacement, managedPaths, parseHeartbeatProbe, type GroupPlacement, type HeartbeatNodeReport, type NodeDrift } from "./status";
 
@@ -56,11 +57,6 @@ export async function probeBoth(c: HeartbeatClusterInputs, nodes: readonly Clust
   return [a!, b!];
 }
 
-function unchanged(file: HeartbeatFile, report: HeartbeatNodeReport | undefined): boolean {
-  const seen = report?.files[file.path];
-  return !!seen && seen.sha256 === sha256Of(file.content) && seen.mode === file.mode;
-}
-
 /**
  * Installs files Heartbeat reads at start (ha.cf, authkeys) beside the live ones, then moves them
  * in and has a running Heartbeat reread them. Contents travel over stdin: a secret never reaches
@@ -76,7 +72,6 @@ export async function installAndReload(node: ClusterNode, files: readonly (Pick<
   });
 }
 
-const RELOADED: readonly string[] = [heartbeatPaths.haCf, heartbeatPaths.authkeys];
 
 /**
  * Brings one node's files, home links and the stock xendomains to the inputs, from what its last
@@ -84,14 +79,14 @@ const RELOADED: readonly string[] = [heartbeatPaths.haCf, heartbeatPaths.authkey
  * scripts at each event) are written in place; ha.cf and authkeys are reloaded.
  */
 export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, report: HeartbeatNodeReport | undefined, authKeyIndex: number): Promise<void> {
-  const files = heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)).filter((f) => !unchanged(f, report));
-  for (const f of files.filter((f) => !RELOADED.includes(f.path))) await node.host.writeFile(f.path, f.content, { mode: f.mode });
-  await installAndReload(node, files.filter((f) => RELOADED.includes(f.path)));
+  const plan = planNodeInstall(c, heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)), report);
+  for (const f of plan.write) await node.host.writeFile(f.path, f.content, { mode: f.mode });
+  await installAndReload(node, plan.reload);
   await node.host.exec(buildAutoLinksScript(c));
   await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
-  if (c.dopd) await node.host.exec(buildDopdPermissionsScript());
-  if (c.startAtBoot !== "afterCleanStop") await node.host.exec(buildRemoveBootGateScript());
-  else if (files.some((f) => f.path === BOOT_GATE_DROP_IN_PATH)) await node.host.exec(buildSystemdReloadScript());
+  if (plan.dopdPermissions) await node.host.exec(buildDopdPermissionsScript());
+  if (plan.bootGate === "remove") await node.host.exec(buildRemoveBootGateScript());
+  if (plan.bootGate === "reloadSystemd") await node.host.exec(buildSystemdReloadScript());
 }
 
 /**

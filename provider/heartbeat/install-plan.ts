@@ -1,0 +1,39 @@
+/**
+ * What bringing one node's Heartbeat files to the inputs takes, decided from the files as they
+ * should be and the node's last report. Pure: `installNode` (nodes.ts) runs it.
+ */
+import { BOOT_GATE_DROP_IN_PATH } from "./boot-gate";
+import { heartbeatPaths, type HeartbeatFile } from "./render";
+import { sha256Of } from "./rules";
+import type { HeartbeatClusterInputs } from "./schema";
+import type { HeartbeatNodeReport } from "./status";
+
+/** Files Heartbeat reads at start; a running Heartbeat rereads them on `heartbeat -r`. */
+const RELOADED: readonly string[] = [heartbeatPaths.haCf, heartbeatPaths.authkeys];
+
+export interface NodeInstallPlan {
+  /** Files Heartbeat reads only when it acts (haresources at start, the resource scripts at each event): written in place. */
+  write: HeartbeatFile[];
+  /** ha.cf and authkeys that changed: staged beside the live ones, moved in, then reread by a running Heartbeat. */
+  reload: HeartbeatFile[];
+  /** The boot gate's systemd drop-in: removed when not wanted, systemd told when it changed, else left alone. */
+  bootGate: "remove" | "reloadSystemd" | "keep";
+  /** dopd's access to drbdsetup and drbdmeta. */
+  dopdPermissions: boolean;
+}
+
+function unchanged(file: HeartbeatFile, report: HeartbeatNodeReport | undefined): boolean {
+  const seen = report?.files[file.path];
+  return !!seen && seen.sha256 === sha256Of(file.content) && seen.mode === file.mode;
+}
+
+export function planNodeInstall(c: Pick<HeartbeatClusterInputs, "dopd" | "startAtBoot">, files: readonly HeartbeatFile[], report: HeartbeatNodeReport | undefined): NodeInstallPlan {
+  const changed = files.filter((f) => !unchanged(f, report));
+  const gateChanged = changed.some((f) => f.path === BOOT_GATE_DROP_IN_PATH);
+  return {
+    write: changed.filter((f) => !RELOADED.includes(f.path)),
+    reload: changed.filter((f) => RELOADED.includes(f.path)),
+    bootGate: c.startAtBoot !== "afterCleanStop" ? "remove" : gateChanged ? "reloadSystemd" : "keep",
+    dopdPermissions: c.dopd === true,
+  };
+}
