@@ -9,7 +9,7 @@ import { poll } from "../poll";
 import { hostOf, type Host } from "../ssh";
 import { checkTargetMemory, migrationFailureHint, type HostCapabilities, type MovePlan } from "./capabilities";
 import { configPath, domUConfigOf, renderDomUConfig } from "./config";
-import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseGuestSurvey, startBlocker, type DomainEntry, type GuestSurvey, type Whereabouts } from "./list";
+import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseGuestSurvey, runningHost, startBlocker, type DomainEntry, type GuestSurvey, type Whereabouts } from "./list";
 import { bridgesOf, drbdResourcesOf, migrationAddressOf, type XenDomUInputs, type XenHost } from "./schema";
 import { buildGuestSurveyScript, SHUTDOWN_TIMED_OUT, toolstackFor, type Toolstack } from "./toolstack";
 
@@ -87,8 +87,7 @@ function hostReadiness(inputs: XenDomUInputs, view: HostView): string[] {
 
 /** Whether the guest already runs on `target` (then there is nothing to start). */
 export function runsOn(inputs: XenDomUInputs, views: Views, target: string): boolean {
-  const where = whereabouts(inputs.name, views);
-  return where.where === "one" && where.host === target && (where.presence === "running" || where.presence === "migrating");
+  return runningHost(whereabouts(inputs.name, views)) === target;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   writeConfigs,
   type Views,
 } from "./domu-ops";
-import { startBlocker } from "./list";
+import { runningHost, startBlocker } from "./list";
 import { awayFromRunOn, takeOver, xenDomURules } from "./rules";
 import { planUpdate, previewPlan } from "./update-plan";
 import { runUpdate } from "./update-run";
@@ -147,7 +147,7 @@ function recordedKeys(props: Props): Record<string, string> {
 function outputsOf(inputs: XenDomUInputs, views: Views, pendingRestart: readonly string[]): Props {
   const where = whereabouts(inputs.name, views);
   if (where.where === "several" || where.where === "unknown") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? where.where);
-  const running = where.where === "one" && (where.presence === "running" || where.presence === "migrating");
+  const running = runningHost(where) !== undefined;
   const text = renderedConfig(inputs);
   return {
     ...inputs,
@@ -257,7 +257,7 @@ export const xenDomULifecycle: Lifecycle = {
     const views = await surveyHosts(inputs, recordedKeys(olds));
     const where = whereabouts(inputs.name, views);
     if (where.where === "several") throw new RefusedError(startBlocker(inputs.name, inputs.runOn, where) ?? "listed on several hosts");
-    const runningOn = where.where === "one" && (where.presence === "running" || where.presence === "migrating") ? where.host : undefined;
+    const runningOn = runningHost(where);
     const plan = planUpdate(before, inputs, { state: olds.state === "stopped" ? "stopped" : "running", pendingRestart: pendingOf(olds) }, {
       runningOn,
       limits: runningOn === undefined ? undefined : views[runningOn]!.survey.running,

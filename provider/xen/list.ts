@@ -95,6 +95,11 @@ export type Whereabouts =
   | { where: "several"; hosts: string[] }
   | { where: "unknown"; unreachable: string[] };
 
+/** The host the guest runs on (or is migrating to or from there), or undefined when it runs nowhere. */
+export function runningHost(where: Whereabouts): string | undefined {
+  return where.where === "one" && (where.presence === "running" || where.presence === "migrating") ? where.host : undefined;
+}
+
 /**
  * Where the guest is, given each host's list (undefined for a host that could not be asked).
  * Present on two hosts is reported as it is, never smoothed over: outside a migration it means one

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseDrbdRole, parseGuestSurvey, parseLongList, presenceIn, startBlocker } from "../../provider/xen/list";
+import { departingDomain, drbdStartBlocker, locateGuest, parseDomainList, parseDrbdRole, parseGuestSurvey, parseLongList, presenceIn, runningHost, startBlocker } from "../../provider/xen/list";
 import { buildGuestSurveyScript, xl } from "../../provider/xen/toolstack";
 import { fixture } from "./fixtures/xen/inputs";
 
@@ -68,6 +68,16 @@ describe("where a guest runs", () => {
 
   it("calls it stopped when both hosts were asked", () => {
     expect(locateGuest("test", { ha1: empty, ha2: empty })).toEqual({ where: "nowhere" });
+  });
+
+  it("names the host it runs on only when it runs there, migrating included", () => {
+    const crashed = parseDomainList(fixture("xl-list-crashed.txt"));
+    expect([
+      runningHost(locateGuest("test", { ha1: running, ha2: empty })),
+      runningHost(locateGuest("test", { ha1: empty, ha2: crashed })),
+      runningHost(locateGuest("test", { ha1: running, ha2: running })),
+      runningHost(locateGuest("test", { ha1: empty, ha2: empty })),
+    ]).toEqual(["ha1", undefined, undefined, undefined]);
   });
 });
 
