@@ -186,10 +186,13 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const before = heartbeatClusterSchema.parse(olds);
     const c = heartbeatClusterSchema.parse(news);
     const nodes = await connectNodes(c, recordedKeys(olds));
-    refuseUnfitNodes(c, await probeBoth(c, nodes));
+    const found = await probeBoth(c, nodes);
+    refuseUnfitNodes(c, found);
     let index = authKeyIndexOf(olds);
-    if (before.authKey !== c.authKey || before.authMethod !== c.authMethod) index = await rotateKey(before, c, nodes, index);
-    const reports = await probeBoth(c, nodes);
+    const rotating = before.authKey !== c.authKey || before.authMethod !== c.authMethod;
+    if (rotating) index = await rotateKey(before, c, nodes, index);
+    // Only a rotation has written anything since the nodes were read.
+    const reports = rotating ? await probeBoth(c, nodes) : found;
     await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
     await startBoth(c, nodes);
     const { restartedSinceUp: _seen, ...recorded } = olds;
