@@ -4,7 +4,7 @@
  * Promises) are left to the children, which check them once known.
  */
 import { z } from "zod";
-import { drbdResourceSchema, MAX_MINOR, META_BYTES_PER_INDEX, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
+import { drbdResourceSchema, MAX_MINOR, metaVolumeBytesNeeded, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
 import type { InputFailure } from "../provider/errors";
 import { stonithNodeProblems } from "../provider/heartbeat/fencing";
 import { authKey, heartbeatClusterSchema, stonithSchema } from "../provider/heartbeat/schema";
@@ -173,7 +173,7 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
     if (s > MAX_SLOT) fail(`${at}.slot`, `slot ${s} would need DRBD ports or minors beyond what exists (${numbering}); use a slot of at most ${Math.floor(MAX_SLOT)}`);
     if (vm.drbd === undefined) {
       const last = Math.max(...diskNumberingOf(vm).map((d) => d.metaIndex));
-      const needed = (last + 1) * META_BYTES_PER_INDEX;
+      const needed = metaVolumeBytesNeeded(last);
       if (metaBytes !== undefined && needed > metaBytes) {
         fail(`${at}.slot`, `slot ${s} needs meta-data indexes up to ${last}, so a meta volume of ${formatBytes(needed)}; raise metaVolumeSize or use a lower slot`);
       }
@@ -204,7 +204,7 @@ function numberingFailures(vms: readonly ClusterVmArgs[], metaBytes: number | un
         if (other !== undefined && (own || other.own)) failures.push({ property: `${at}.${field}`, reason: `${field} ${key} is already ${other.what}'s; give each disk its own` });
         if (other === undefined) taken[field].set(key, { what, own });
       }
-      const needed = (d.metaIndex + 1) * META_BYTES_PER_INDEX;
+      const needed = metaVolumeBytesNeeded(d.metaIndex);
       if (own && metaBytes !== undefined && needed > metaBytes) {
         failures.push({ property: `${at}.metaIndex`, reason: `meta-data index ${d.metaIndex} needs a meta volume of ${formatBytes(needed)}; raise metaVolumeSize` });
       }
