@@ -11,6 +11,8 @@ const LAYER = [
   "^provider/(runtime|engine-log|secret-input)\\.ts$",
   "^provider/drbd/(drbd-resource|bring-up|node-ops)\\.ts$",
   "^provider/heartbeat/(cluster|nodes)\\.ts$",
+  "^provider/corosync/(corosync-cluster|node-ops)\\.ts$",
+  "^provider/pacemaker/(pacemaker-config|node-ops)\\.ts$",
   "^provider/lvm/(logical-volume|volume-group)\\.ts$",
   "^provider/network/node-network\\.ts$",
   "^provider/xen/(domu|domu-ops|heartbeat-handback|update-run|migration-trust|xen-tools-image)\\.ts$",

@@ -4,6 +4,8 @@ export { DrbdResource, type DrbdResourceArgs } from "./provider/drbd/drbd-resour
 export { dopdFencePeer } from "./provider/drbd/fencing";
 export { NodeNetwork, type NodeNetworkArgs } from "./provider/network/node-network";
 export { HeartbeatCluster, type HeartbeatClusterArgs } from "./provider/heartbeat/cluster";
+export { CorosyncCluster, type CorosyncClusterArgs, type QuorumView } from "./provider/corosync/corosync-cluster";
+export { PacemakerConfig, type GuestPlacementReport, type PacemakerConfigArgs } from "./provider/pacemaker/pacemaker-config";
 export { checkConnectionSettings, type ConnectionInput, type ConnectionSettings } from "./provider/ssh/connection";
 export {
   ConnectionError,

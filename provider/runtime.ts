@@ -19,6 +19,8 @@ const loaders: Record<ResourceKind, () => Lifecycle> = {
   XenDomU: () => require("./xen/domu").xenDomULifecycle,
   XenMigrationTrust: () => require("./xen/migration-trust").xenMigrationTrustLifecycle,
   XenToolsImage: () => require("./xen/xen-tools-image").xenToolsImageLifecycle,
+  CorosyncCluster: () => require("./corosync/corosync-cluster").corosyncClusterLifecycle,
+  PacemakerConfig: () => require("./pacemaker/pacemaker-config").pacemakerConfigLifecycle,
 };
 
 export function implementation(kind: ResourceKind): Lifecycle {
