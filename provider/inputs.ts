@@ -81,6 +81,7 @@ interface Issue {
   path: PropertyKey[];
   message: string;
   errors?: Issue[][];
+  issues?: Issue[];
 }
 
 /**
@@ -90,6 +91,8 @@ interface Issue {
  * the answer.
  */
 function unionIssues(issue: Issue): Issue[] {
+  // A record's key refused by its own schema: that schema's sentence, not "Invalid key in record".
+  if (issue.code === "invalid_key" && Array.isArray(issue.issues) && issue.issues.length > 0) return issue.issues.map((e) => ({ ...e, path: [...issue.path, ...e.path] }));
   if (issue.code !== "invalid_union" || !Array.isArray(issue.errors)) return [issue];
   const meant = issue.errors.filter((errs) => !errs.every((e) => e.path.length === 0 && (e.code === "invalid_type" || e.code === "invalid_value")));
   if (meant.length !== 1) return [issue];
