@@ -86,8 +86,11 @@ export interface XenDomUArgs {
   shutdownTimeoutSeconds?: In<number>;
   /** Seconds a migration may take. Default 900. */
   migrationTimeoutSeconds?: In<number>;
-  /** `heartbeat` when the guest is in its runOn's Heartbeat group: a guest away from home goes back with its group (hb_standby foreign). Default `none`. */
-  placedBy?: In<"none" | "heartbeat">;
+  /**
+   * `heartbeat` when the guest is in its runOn's Heartbeat group: a guest away from home goes back with its group (hb_standby foreign).
+   * `pacemaker` when it is a Pacemaker resource (PacemakerConfig), which starts, stops and moves it; update then only writes its config and applies memory and vCPUs. Default `none`.
+   */
+  placedBy?: In<"none" | "heartbeat" | "pacemaker">;
   /** Take over a guest of this name that already runs, or whose config exists, instead of refusing. Default false. */
   adopt?: In<boolean>;
   /** Stop and remove an adopted guest when the resource is deleted. Default false: it is left as it is. */

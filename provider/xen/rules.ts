@@ -119,6 +119,12 @@ export function takeOver(
 export function awayFromRunOn(olds: Readonly<Record<string, unknown>>, news: Pick<XenDomUInputs, "name" | "runOn" | "state" | "placedBy"> | undefined): string | undefined {
   if (!news || olds.state !== "running" || typeof olds.runOn !== "string" || olds.runOn === news.runOn || news.state !== "running") return undefined;
   if (news.placedBy === "heartbeat") return handBackNotice(news.name, olds.runOn, news.runOn);
+  if (news.placedBy === "pacemaker") {
+    return (
+      `${news.name} runs on ${olds.runOn} (as last read), away from its home ${news.runOn}: Pacemaker placed it there (a failover, or autoFailback off). ` +
+      `Pacemaker brings it home (its PacemakerConfig's home preference); XenDomU does not move it.`
+    );
+  }
   return (
     `${news.name} runs on ${olds.runOn} (as last read), and the program places it on ${news.runOn}: up moves it there (a live migration where the hypervisors allow it). ` +
     `If a failover put it on ${olds.runOn} and it should stay, set its runOn (the VM's home) to ${olds.runOn}.`

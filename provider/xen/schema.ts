@@ -203,9 +203,12 @@ export const xenDomUSchema = z
     /**
      * Who else places the guest. `heartbeat`: the guest is in the Heartbeat resource group of its
      * `runOn`, so a guest away from home is brought back by handing that group back
-     * (`hb_standby foreign` on the holder), never by migrating it behind Heartbeat's back. Default `none`.
+     * (`hb_standby foreign` on the holder), never by migrating it behind Heartbeat's back.
+     * `pacemaker`: it is a Pacemaker resource (PacemakerConfig), which starts, stops and moves it;
+     * create starts it before Pacemaker knows it, and update only writes its config and applies
+     * memory and vCPUs to it where it runs. Default `none`.
      */
-    placedBy: z.enum(["none", "heartbeat"]).default("none"),
+    placedBy: z.enum(["none", "heartbeat", "pacemaker"]).default("none"),
     /** Take over an existing domain of this name instead of refusing to create it; recorded in the state as `adopted`. Default false. */
     adopt: z.boolean().default(false),
     /** Delete an adopted domain with the resource; by default an adopted domain is left on the host when the resource is deleted. Default false. */

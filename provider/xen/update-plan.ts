@@ -53,6 +53,7 @@ export interface RecordedRun {
 
 export function planUpdate(before: XenDomUInputs, inputs: XenDomUInputs, recorded: RecordedRun, placement: GuestPlacement): UpdatePlan {
   const { runningOn } = placement;
+  if (inputs.placedBy === "pacemaker") return pacemakerPlan(before, inputs, recorded, placement);
   const steps: UpdateStep[] = [];
   // A guest found running elsewhere while the state says it was stopped was started by someone
   // else: starting ours is refused like any start, never turned into a migration of theirs.
@@ -74,6 +75,21 @@ export function planUpdate(before: XenDomUInputs, inputs: XenDomUInputs, recorde
     steps.push({ kind: "move", from: runningOn, to: inputs.runOn, type, through: inputs.placedBy === "heartbeat" ? "heartbeat" : "direct", how });
   }
   const live = planRunningUpdate(before, inputs, limits);
+  if (live.memSet !== undefined || live.vcpuSet !== undefined) {
+    steps.push({ kind: "applyLive", ...(live.memSet !== undefined ? { memSet: live.memSet } : {}), ...(live.vcpuSet !== undefined ? { vcpuSet: live.vcpuSet } : {}) });
+  }
+  return { steps, pendingRestart: [...recorded.pendingRestart, ...live.pendingRestart] };
+}
+
+/**
+ * Under Pacemaker the guest is a resource it starts, stops and live-migrates (PacemakerConfig):
+ * the update writes the configs and applies memory and vCPUs to the running guest, and nothing
+ * else, so it never races the cluster manager to a start or a move.
+ */
+function pacemakerPlan(before: XenDomUInputs, inputs: XenDomUInputs, recorded: RecordedRun, placement: GuestPlacement): UpdatePlan {
+  const steps: UpdateStep[] = [{ kind: "writeConfigs" }];
+  if (placement.runningOn === undefined) return { steps, pendingRestart: [...recorded.pendingRestart] };
+  const live = planRunningUpdate(before, inputs, placement.limits ?? { ...bootLimitsOf(before), domid: 0 });
   if (live.memSet !== undefined || live.vcpuSet !== undefined) {
     steps.push({ kind: "applyLive", ...(live.memSet !== undefined ? { memSet: live.memSet } : {}), ...(live.vcpuSet !== undefined ? { vcpuSet: live.vcpuSet } : {}) });
   }

@@ -43,6 +43,14 @@ describe("XenDomU's update plan", () => {
     ]);
   });
 
+  it("leaves a Pacemaker-placed guest's start, stop and moves to Pacemaker, and still balloons it where it runs", () => {
+    const pm = { placedBy: "pacemaker" } as const;
+    expect(plan(pm, { ...pm, runOn: "ha2" }, running, on("ha1")).steps).toEqual([{ kind: "writeConfigs" }]);
+    expect(plan(pm, { ...pm, state: "stopped" }, running, on("ha1")).steps).toEqual([{ kind: "writeConfigs" }]);
+    expect(plan({ ...pm, state: "stopped" }, pm, stopped, nowhere).steps).toEqual([{ kind: "writeConfigs" }]);
+    expect(plan({ ...pm, memory: 256, maxMemory: 1024 }, { ...pm, memory: 512, maxMemory: 1024 }, running, on("ha2")).steps).toEqual([{ kind: "writeConfigs" }, { kind: "applyLive", memSet: 512 }]);
+  });
+
   it("hands a Heartbeat-placed guest back through Heartbeat instead of migrating it alone", () => {
     expect(plan({ placedBy: "heartbeat", runOn: "ha1" }, { placedBy: "heartbeat", runOn: "ha1" }, running, on("ha2")).steps).toEqual([
       { kind: "writeConfigs" },
