@@ -7,11 +7,13 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../provider/args";
 import type { DrbdResourceArgs } from "../provider/drbd/drbd-resource";
 import { ValidationError } from "../provider/errors";
+import type { CorosyncClusterArgs } from "../provider/corosync/corosync-cluster";
 import type { HeartbeatClusterArgs } from "../provider/heartbeat/cluster";
+import type { PacemakerConfigArgs } from "../provider/pacemaker/pacemaker-config";
 import type { NodeNetworkArgs } from "../provider/network/node-network";
 import type { XenDomUArgs } from "../provider/xen/domu";
 import { DEFAULT_BRIDGE } from "../provider/xen/schema";
-import type { ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./types";
+import type { ClusterPacemakerArgs, ClusterVmArgs, TwoNodeXenHaArgs, VmInstall } from "./types";
 import { diskNumberingOf } from "./drbd-numbering";
 import { dopdFencingOf } from "./fencing";
 import { validate } from "./validate";
@@ -61,7 +63,10 @@ export interface ClusterPlan {
   metaVolumeSize: pulumi.Input<string>;
   xenHosts: { name: string; connection: pulumi.Input<ConnectionArgs>; crossoverAddress: pulumi.Input<string>; crossoverName: string }[];
   drbdDefaults: Partial<DrbdResourceArgs>;
-  heartbeat: HeartbeatClusterArgs;
+  /** Heartbeat's args with `clusterManager: "heartbeat"`. */
+  heartbeat: HeartbeatClusterArgs | undefined;
+  /** Corosync's and Pacemaker's args with `clusterManager: "pacemaker"`. */
+  pacemaker: { corosync: CorosyncClusterArgs; config: PacemakerConfigArgs } | undefined;
   vms: VmPlan[];
   /** For the node-wide data: the volume groups and meta volumes. */
   keep: DataKeeping;
@@ -106,16 +111,46 @@ export function clusterPlan(args: TwoNodeXenHaArgs): ClusterPlan {
     metaVolumeSize: args.metaVolumeSize ?? "1G",
     xenHosts: [a, b].map((n) => ({ name: n.name, connection: n.connection, crossoverAddress: n.crossoverAddress, crossoverName: crossoverNameOf(n.hostname) })),
     drbdDefaults: (args.drbd ?? {}) as Partial<DrbdResourceArgs>,
-    heartbeat: {
-      ...args.heartbeat,
-      nodes: [a, b].map((n) => ({ connection: n.connection, name: n.hostname, publicAddress: n.publicAddress, crossoverAddress: n.crossoverAddress, crossoverName: crossoverNameOf(n.hostname) })) as HeartbeatClusterArgs["nodes"],
-      // A VM meant to be stopped is left out of Heartbeat's groups, which would start it.
-      domains: args.vms.filter((vm) => (vm.state ?? "running") === "running").map((vm) => ({ name: vm.name, home: args.nodes.find((n) => n.name === vm.home)!.hostname })),
-    },
+    heartbeat:
+      args.clusterManager === "pacemaker" || !args.heartbeat
+        ? undefined
+        : {
+            ...args.heartbeat,
+            nodes: [a, b].map((n) => ({ connection: n.connection, name: n.hostname, publicAddress: n.publicAddress, crossoverAddress: n.crossoverAddress, crossoverName: crossoverNameOf(n.hostname) })) as HeartbeatClusterArgs["nodes"],
+            // A VM meant to be stopped is left out of Heartbeat's groups, which would start it.
+            domains: args.vms.filter((vm) => (vm.state ?? "running") === "running").map((vm) => ({ name: vm.name, home: hostnameOf(args, vm.home) })),
+          },
+    pacemaker: args.clusterManager === "pacemaker" && args.pacemaker ? pacemakerPlan(args, args.pacemaker) : undefined,
     vms: args.vms.map((vm) => vmPlan(vm, args, volumeGroupName, bridge)),
     keep: defined({ protect: args.protectData, retainOnDelete: args.retainDataOnDelete }),
     adopt: args.adopt === true,
   };
+}
+
+const hostnameOf = (args: TwoNodeXenHaArgs, node: string) => args.nodes.find((n) => n.name === node)!.hostname;
+
+/** Corosync over both links, and Pacemaker placing every VM (a stopped one has its target role stopped). */
+function pacemakerPlan(args: TwoNodeXenHaArgs, p: ClusterPacemakerArgs): { corosync: CorosyncClusterArgs; config: PacemakerConfigArgs } {
+  const [a, b] = args.nodes;
+  const corosync: CorosyncClusterArgs = defined({
+    clusterName: p.clusterName ?? "xen-ha",
+    nodes: [a, b].map((n) => ({ connection: n.connection, name: n.hostname, addresses: [n.publicAddress, n.crossoverAddress] })) as CorosyncClusterArgs["nodes"],
+    authKey: p.authKey,
+    arbiter: p.arbiter,
+    tokenMs: p.tokenMs,
+    joinTimeoutSeconds: p.joinTimeoutSeconds,
+  });
+  const config: PacemakerConfigArgs = defined({
+    nodes: [a, b].map((n) => ({ connection: n.connection, name: n.hostname, migrationAddress: n.crossoverAddress })) as PacemakerConfigArgs["nodes"],
+    fencing: p.fencing?.map((f, i) => defined({ node: [a, b][i]!.hostname, agent: f.agent, parameters: f.parameters, delaySeconds: f.delaySeconds })) as PacemakerConfigArgs["fencing"],
+    allowNoFencing: p.allowNoFencing,
+    guests: args.vms.map((vm) => ({ name: vm.name, home: hostnameOf(args, vm.home), state: vm.state ?? "running" })),
+    autoFailback: p.autoFailback,
+    noQuorumPolicy: p.noQuorumPolicy,
+    fenceTimeoutSeconds: p.fenceTimeoutSeconds,
+    settleTimeoutSeconds: p.settleTimeoutSeconds,
+  });
+  return { corosync, config };
 }
 
 function vmPlan(vm: ClusterVmArgs, args: TwoNodeXenHaArgs, volumeGroupName: string, bridge: string): VmPlan {

@@ -12,7 +12,7 @@ import { isDeferred } from "./deferred";
 export interface FencingFacts {
   /** DRBD's allow-two-primaries, which live migration needs (DrbdResource's default: on). */
   allowTwoPrimaries: boolean;
-  /** Heartbeat resets a peer it declares dead before taking its guests over (`heartbeat.stonith`). */
+  /** The cluster manager resets a peer it declares dead before taking its guests over (`heartbeat.stonith`, `pacemaker.fencing`). */
   stonith: boolean;
   /** Heartbeat keeps a watchdog device alive (`heartbeat.watchdog`). */
   watchdog: boolean;
@@ -20,7 +20,7 @@ export interface FencingFacts {
 
 export const UNFENCED_TWO_PRIMARIES_WARNING =
   "allow-two-primaries without STONITH or a watchdog: if both links fail while both nodes live, each node starts the other's guests " +
-  "on a disk both can write, and the data is corrupted. Configure heartbeat.stonith (and a watchdog).";
+  "on a disk both can write, and the data is corrupted. Configure heartbeat.stonith (and a watchdog), or pacemaker.fencing.";
 
 /** The warning when two primaries are allowed with neither STONITH nor a watchdog; undefined otherwise. */
 export function fencingWarning(facts: FencingFacts): string | undefined {
@@ -30,11 +30,12 @@ export function fencingWarning(facts: FencingFacts): string | undefined {
 /** The facts as the component's args set them, with the children's defaults; undefined while one is not known yet. */
 export function fencingFactsOf(args: TwoNodeXenHaArgs): FencingFacts | undefined {
   const allow = args.drbd?.allowTwoPrimaries;
-  const watchdog = args.heartbeat.watchdog;
+  const pacemaker = args.clusterManager === "pacemaker";
+  const watchdog = pacemaker ? null : args.heartbeat?.watchdog;
   if (isDeferred(allow) || isDeferred(watchdog)) return undefined;
   return {
     allowTwoPrimaries: allow === undefined ? drbdResourceSchema.shape.allowTwoPrimaries.parse(undefined) : allow === true,
-    stonith: args.heartbeat.stonith !== undefined,
+    stonith: pacemaker ? args.pacemaker?.fencing !== undefined : args.heartbeat?.stonith !== undefined,
     // Unset means HeartbeatCluster's default, /dev/watchdog; null means none.
     watchdog: watchdog !== null,
   };
@@ -58,6 +59,6 @@ export function dopdFencingOf(args: TwoNodeXenHaArgs, minor: number): Pick<DrbdR
 /** Whether the component writes dopd's fencing into every DRBD resource (see `dopdFencingOf`). */
 export function wantsDopdFencing(args: TwoNodeXenHaArgs): boolean {
   const drbd = args.drbd ?? {};
-  if (args.heartbeat.dopd !== true || drbd.fencing !== undefined || isDeferred(drbd.handlers)) return false;
+  if (args.clusterManager === "pacemaker" || args.heartbeat?.dopd !== true || drbd.fencing !== undefined || isDeferred(drbd.handlers)) return false;
   return (drbd.handlers as { fencePeer?: unknown } | undefined)?.fencePeer === undefined;
 }

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DrbdResource } from "../provider/drbd/drbd-resource";
+import { CorosyncCluster } from "../provider/corosync/corosync-cluster";
 import { HeartbeatCluster } from "../provider/heartbeat/cluster";
+import { PacemakerConfig, type GuestPlacementReport } from "../provider/pacemaker/pacemaker-config";
 import { LogicalVolume } from "../provider/lvm/logical-volume";
 import { VolumeGroup } from "../provider/lvm/volume-group";
 import { NodeNetwork } from "../provider/network/node-network";
@@ -27,7 +29,9 @@ export type {
 
 /**
  * The seed's whole cluster: node networks, LVM, DRBD for every VM disk, the DomUs with live
- * migration between the hosts, and Heartbeat restarting a dead host's DomUs on the survivor.
+ * migration between the hosts, and Heartbeat restarting a dead host's DomUs on the survivor; or,
+ * with `clusterManager: "pacemaker"`, Corosync (with a quorum arbiter) and Pacemaker doing it,
+ * fencing the lost node first.
  *
  * Children are named after the component (`NAME-ha1-network`, `NAME-test-disk`…) and exposed as
  * `vmResources`, `nodeResources`, `heartbeat` and `migrationTrust`, so a program can depend on one
@@ -51,14 +55,18 @@ export type {
 export class TwoNodeXenHa extends pulumi.ComponentResource {
   /** Per VM name: its home, the node it runs on, its state and its DRBD resources' state per node. */
   readonly vms: pulumi.Output<Record<string, VmReport>>;
-  /** Heartbeat's two groups: which node holds each, and where each group's DomUs run. */
+  /** Heartbeat's two groups: which node holds each, and where each group's DomUs run (empty under Pacemaker). */
   readonly heartbeatGroups: pulumi.Output<HeartbeatGroupReport[]>;
   /** Per VM name: its XenDomU, DRBD resources, backing volumes and xen-tools image. */
   readonly vmResources: Readonly<Record<string, VmResources>>;
   /** Per node name: its network, volume group and DRBD meta-data volume. */
   readonly nodeResources: Readonly<Record<string, NodeResources>>;
-  /** Heartbeat on both nodes. */
-  readonly heartbeat: HeartbeatCluster;
+  /** Heartbeat on both nodes (`clusterManager: "heartbeat"`). */
+  readonly heartbeat: HeartbeatCluster | undefined;
+  /** Corosync and the owned Pacemaker configuration (`clusterManager: "pacemaker"`). */
+  readonly pacemaker: { corosync: CorosyncCluster; config: PacemakerConfig } | undefined;
+  /** Where Pacemaker runs each guest, as last read (empty under Heartbeat). */
+  readonly pacemakerPlacement: pulumi.Output<GuestPlacementReport[]>;
   /** Root SSH between the dom0s for migrations and the peer checks. */
   readonly migrationTrust: XenMigrationTrust;
 
@@ -85,14 +93,24 @@ export class TwoNodeXenHa extends pulumi.ComponentResource {
 
     const vmResources: Record<string, VmResources> = {};
     for (const vm of plan.vms) vmResources[vm.name] = buildVm(name, plan, vm, nodes, this.migrationTrust, options);
-    this.heartbeat = new HeartbeatCluster(`${name}-heartbeat`, plan.heartbeat, options([...Object.values(vmResources).map((r) => r.domain), ...networks]));
+    const domains = Object.values(vmResources).map((r) => r.domain);
+    this.heartbeat = plan.heartbeat && new HeartbeatCluster(`${name}-heartbeat`, plan.heartbeat, options([...domains, ...networks]));
+    if (plan.pacemaker) {
+      const corosync = new CorosyncCluster(`${name}-corosync`, plan.pacemaker.corosync, options(networks));
+      // After the guests: Pacemaker takes each one over where it already runs (a switch from Heartbeat restarts none).
+      const config = new PacemakerConfig(`${name}-pacemaker`, plan.pacemaker.config, options([corosync, this.migrationTrust, ...domains]));
+      this.pacemaker = { corosync, config };
+    } else {
+      this.pacemaker = undefined;
+    }
 
     this.vmResources = vmResources;
     this.nodeResources = Object.fromEntries(plan.nodes.map((n, i) => [n.name, nodes[i]!]));
     const nodeNames = Object.fromEntries(plan.nodes.map((n) => [n.hostname, n.name]));
     this.vms = pulumi.output(Object.fromEntries(plan.vms.map((vm) => [vm.name, vmReport(vm.home, vmResources[vm.name]!, nodeNames)]))) as pulumi.Output<Record<string, VmReport>>;
-    this.heartbeatGroups = this.heartbeat.groups;
-    this.registerOutputs({ vms: this.vms, heartbeatGroups: this.heartbeatGroups });
+    this.heartbeatGroups = this.heartbeat ? this.heartbeat.groups : pulumi.output([]);
+    this.pacemakerPlacement = this.pacemaker ? this.pacemaker.config.placement : pulumi.output([]);
+    this.registerOutputs({ vms: this.vms, heartbeatGroups: this.heartbeatGroups, pacemakerPlacement: this.pacemakerPlacement });
   }
 }
 
@@ -159,8 +177,8 @@ function buildVm(name: string, plan: ClusterPlan, vm: VmPlan, nodes: NodeResourc
       name: vm.name,
       hosts: pulumi.output(plan.xenHosts),
       runOn: plan.nodes[home]!.name,
-      // Heartbeat's group of the home node holds the guest, so Heartbeat owns its way home.
-      placedBy: "heartbeat",
+      // The cluster manager owns its way home: Heartbeat's group of the home node, or Pacemaker's resource.
+      placedBy: plan.pacemaker ? "pacemaker" : "heartbeat",
       ...vm.domain,
       ...boot,
       disks: vm.drbdResources.map((r) => ({ drbd: r.name, vdev: r.vdev })),

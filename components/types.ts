@@ -165,7 +165,17 @@ export interface TwoNodeXenHaArgs {
    * fence-peer handler that calls dopd once the peer's DRBD must have noticed the lost link.
    * `startAtBoot: "afterCleanStop"` keeps a fenced, reset or crashed node out until `up` starts it.
    */
-  heartbeat: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
+  heartbeat?: Partial<Omit<HeartbeatClusterArgs, "nodes" | "domains" | "authKey">> & { authKey: pulumi.Input<string> };
+  /**
+   * Which cluster manager fails the guests over: `heartbeat` (default, the seed's; needs
+   * `heartbeat`) or `pacemaker` (Corosync and Pacemaker, Heartbeat's maintained successors, with
+   * quorum and fencing; needs `pacemaker`). Everything else stays the same. Changing a running
+   * cluster from `heartbeat` to `pacemaker` restarts no guest: Pacemaker takes every guest over
+   * where it runs, and Heartbeat is stopped only afterwards.
+   */
+  clusterManager?: "heartbeat" | "pacemaker";
+  /** Corosync and Pacemaker, with `clusterManager: "pacemaker"`. */
+  pacemaker?: ClusterPacemakerArgs;
   /** The guests. */
   vms: ClusterVmArgs[];
   /**
@@ -194,6 +204,46 @@ export interface TwoNodeXenHaArgs {
    * by `vms[].retainDataOnDelete`.
    */
   retainDataOnDelete?: boolean;
+}
+
+/** The device that fences one node under Pacemaker: a fence agent and its parameters. */
+export interface ClusterFenceArgs {
+  /** The fence agent: `fence_ipmilan` for a BMC, `fence_xen_ha_lab` for the lab's power switch. Plain. */
+  agent: string;
+  /** The agent's parameters, such as `{ ip, username, password, lanplus: "1" }` (a secret as a whole). Default none. */
+  parameters?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Seconds it waits before fencing its node (`pcmk_delay_base`): set it on one node's device, so that node survives a fence race. Default 0. */
+  delaySeconds?: number;
+}
+
+/** Corosync and Pacemaker (`clusterManager: "pacemaker"`). */
+export interface ClusterPacemakerArgs {
+  /** Corosync's authkey: 128 to 4096 printable characters, a secret. */
+  authKey: pulumi.Input<string>;
+  /** Corosync's `cluster_name`. Default `xen-ha`. Plain. */
+  clusterName?: string;
+  /**
+   * The quorum arbiter, a `corosync-qnetd` on a third machine the nodes reach: `host`, `port`
+   * (default 5403), `algorithm` (default `ffsplit`), `tls` (default `off`). Without one the two
+   * nodes run votequorum's `two_node`, which preview warns about.
+   */
+  arbiter?: { host: pulumi.Input<string>; port?: number; algorithm?: "ffsplit" | "lms"; tls?: "on" | "off" };
+  /** The device that fences each node, in `nodes` order. Required unless `allowNoFencing`. */
+  fencing?: [ClusterFenceArgs, ClusterFenceArgs];
+  /** Run with `stonith-enabled=false`. Default false. Only for a lab without a power switch. */
+  allowNoFencing?: boolean;
+  /** A guest goes back to its home when that node returns (the seed's `auto_failback on`). Default true. */
+  autoFailback?: boolean;
+  /** What a partition without quorum does with its guests. Default `stop`. */
+  noQuorumPolicy?: "stop" | "freeze" | "suspend";
+  /** Milliseconds without corosync's token before a node is declared lost. Default 3000. */
+  tokenMs?: number;
+  /** Seconds a fence action may take. Default 120. */
+  fenceTimeoutSeconds?: number;
+  /** Seconds up waits for every node to join with quorum. Default 300. */
+  joinTimeoutSeconds?: number;
+  /** Seconds up waits for every guest to run where the configuration puts it. Default 900. */
+  settleTimeoutSeconds?: number;
 }
 
 /** What the component reports about one VM. */

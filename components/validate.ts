@@ -8,6 +8,8 @@ import { drbdResourceSchema, MAX_MINOR, metaVolumeBytesNeeded, nodeName as drbdN
 import type { InputFailure } from "../provider/errors";
 import { stonithNodeProblems } from "../provider/heartbeat/fencing";
 import { authKey, heartbeatClusterSchema, stonithSchema } from "../provider/heartbeat/schema";
+import { arbiterSchema, clusterName, corosyncAuthKey, corosyncClusterSchema } from "../provider/corosync/schema";
+import { fenceDeviceSchema, pacemakerConfigSchema } from "../provider/pacemaker/schema";
 import { formatPath, isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
 import { blockDevice, logicalVolumeName, lvmName } from "../provider/lvm/schema";
 import { formatBytes } from "../provider/lvm/size";
@@ -114,6 +116,8 @@ const vmArgsSchema = z.object({
   retainDataOnDelete: z.boolean().optional(),
 });
 
+const clusterFenceSchema = z.object({ agent: fenceDeviceSchema.shape.agent, parameters: fenceDeviceSchema.shape.parameters.optional(), delaySeconds: fenceDeviceSchema.shape.delaySeconds.optional() });
+
 /** The component's args, with the same validators its children use; cross-field rules follow in `validate`. */
 const clusterArgsSchema = z.object({
   nodes: z.tuple([nodeArgsSchema, nodeArgsSchema]),
@@ -123,7 +127,20 @@ const clusterArgsSchema = z.object({
   publicBridge: bridgeName.optional(),
   ntpServers: z.array(hostOrIPv4Address).optional(),
   drbd: z.object(fieldsOf(drbdResourceSchema.shape, ["name", "nodes", "initialSyncSource", "skipInitialSync"], true)).optional(),
-  heartbeat: z.object({ ...fieldsOf(heartbeatClusterSchema.shape, ["nodes", "domains", "authKey"], true), authKey: authKey }),
+  heartbeat: z.object({ ...fieldsOf(heartbeatClusterSchema.shape, ["nodes", "domains", "authKey"], true), authKey: authKey }).optional(),
+  clusterManager: z.enum(["heartbeat", "pacemaker"]).optional(),
+  pacemaker: z
+    .object({
+      authKey: corosyncAuthKey,
+      clusterName: clusterName.optional(),
+      arbiter: z.object({ ...arbiterSchema.shape, port: arbiterSchema.shape.port.optional(), algorithm: arbiterSchema.shape.algorithm.optional(), tls: arbiterSchema.shape.tls.optional() }).optional(),
+      fencing: z.tuple([clusterFenceSchema, clusterFenceSchema]).optional(),
+      allowNoFencing: z.boolean().optional(),
+      ...fieldsOf(pacemakerConfigSchema.shape, ["nodes", "fencing", "allowNoFencing", "guests"], true),
+      tokenMs: corosyncClusterSchema.shape.tokenMs.optional(),
+      joinTimeoutSeconds: corosyncClusterSchema.shape.joinTimeoutSeconds.optional(),
+    })
+    .optional(),
   vms: z.array(vmArgsSchema),
   protectData: z.boolean().optional(),
   retainDataOnDelete: z.boolean().optional(),
@@ -142,7 +159,7 @@ export function validate(args: TwoNodeXenHaArgs): InputFailure[] {
   const names = nodes.map((n) => n?.name);
   if (isKnown(names[0]) && names[0] === names[1]) fail("nodes[1].name", "the two nodes need different names");
   if (isKnown(nodes[0]?.hostname) && nodes[0]?.hostname === nodes[1]?.hostname) fail("nodes[1].hostname", "the two nodes need different host names");
-  failures.push(...stonithFailures(args));
+  failures.push(...stonithFailures(args), ...managerFailures(args));
   if (isDeferred(args.heartbeat?.dopd)) fail("heartbeat.dopd", "must be a plain true or false: it decides the DRBD resources' fencing when the program is run");
   for (const field of ["pingInt", "pingTimeout"] as const) {
     const value = args.drbd?.[field];
@@ -214,6 +231,22 @@ function numberingFailures(vms: readonly ClusterVmArgs[], metaBytes: number | un
 }
 
 const isKnown = (v: unknown): v is string | number => (typeof v === "string" || typeof v === "number") && !isUnknown(v);
+
+/** The manager chosen needs its settings, and Pacemaker needs fencing unless the program opts out. */
+function managerFailures(args: TwoNodeXenHaArgs): InputFailure[] {
+  if (args.clusterManager === "pacemaker") {
+    if (!args.pacemaker) return [{ property: "pacemaker", reason: 'is required with clusterManager: "pacemaker": at least pacemaker.authKey (Corosync\'s key) and pacemaker.fencing' }];
+    if (!args.pacemaker.fencing && args.pacemaker.allowNoFencing !== true) {
+      return [{
+        property: "pacemaker.fencing",
+        reason: "is required: without fencing a node that loses sight of its peer may start guests the peer still runs, on the same DRBD disks. " +
+          "Give one device per node (fence_ipmilan for a BMC, fence_xen_ha_lab in the lab), or set pacemaker.allowNoFencing: true to run with stonith-enabled=false knowingly",
+      }];
+    }
+    return [];
+  }
+  return args.heartbeat ? [] : [{ property: "heartbeat", reason: 'is required with the default clusterManager ("heartbeat"): at least heartbeat.authKey' }];
+}
 
 /** HeartbeatCluster's check that each STONITH device names the node it powers, by the component's host names. */
 function stonithFailures(args: TwoNodeXenHaArgs): InputFailure[] {

@@ -19,7 +19,7 @@ describe("the fencing warning", () => {
   it("names the risk of two primaries with neither STONITH nor a watchdog, and the fix", () => {
     expect(fencingWarning(unfenced)).toBe(
       "allow-two-primaries without STONITH or a watchdog: if both links fail while both nodes live, each node starts the other's guests " +
-        "on a disk both can write, and the data is corrupted. Configure heartbeat.stonith (and a watchdog).",
+        "on a disk both can write, and the data is corrupted. Configure heartbeat.stonith (and a watchdog), or pacemaker.fencing.",
     );
   });
 
@@ -55,7 +55,7 @@ describe("the fencing warning", () => {
 describe("the component's fencing inputs", () => {
   it("hands heartbeat.stonith and heartbeat.dopd to HeartbeatCluster as they are", () => {
     const plan = clusterPlan(args({ stonith, dopd: true }));
-    expect([plan.heartbeat.stonith, plan.heartbeat.dopd]).toEqual([stonith, true]);
+    expect([plan.heartbeat?.stonith, plan.heartbeat?.dopd]).toEqual([stonith, true]);
   });
 
   it("gives every DRBD resource dopd's resource-level fencing when heartbeat.dopd is set, with its own minor and the ping interval", () => {

@@ -11,7 +11,12 @@ import { buildAutoLinksScript, buildRemoveAutoLinksScript, buildStopHeartbeatScr
 import { renderResourceScript } from "../../provider/heartbeat/resource-script";
 import type { HeartbeatClusterInputs } from "../../provider/heartbeat/schema";
 import { buildHeartbeatProbeScript } from "../../provider/heartbeat/status";
+import { buildCorosyncProbeScript, buildInstallPackagesScript, buildStartStackScript, renderCorosyncConf } from "../../provider/corosync/render";
+import type { CorosyncClusterInputs } from "../../provider/corosync/schema";
 import { formatPath } from "../../provider/inputs";
+import { desiredCib, renderCrm } from "../../provider/pacemaker/cib";
+import { buildForgetResourcesScript, buildMoveScript, buildNodeAttributesScript, renderMigrationSshConfig } from "../../provider/pacemaker/render";
+import type { PacemakerConfigInputs } from "../../provider/pacemaker/schema";
 import type { Props } from "../../provider/lifecycle";
 import * as buildLvm from "../../provider/lvm/commands";
 import { buildSetHostnameCommand, renderHostname, renderHosts, renderInterfacesDropIn, renderNtpConfig } from "../../provider/network/render";
@@ -87,6 +92,17 @@ const valid: Record<ResourceKind, Props> = {
     disks: [{ drbd: "test-disk", vdev: "xvda2" }, { phy: "/dev/vg/test-swap", vdev: "xvda1" }],
   },
   XenMigrationTrust: { hosts: xenHosts },
+  CorosyncCluster: {
+    clusterName: "xen-ha",
+    nodes: ["ha1", "ha2"].map((n, i) => ({ connection: connection(`10.1.1.${100 + i}`), name: `${n}.domain.local`, addresses: [`10.1.1.${100 + i}`, `192.168.1.${100 + i}`] })),
+    authKey: "k".repeat(128),
+    arbiter: { host: "qnetd.domain.local" },
+  },
+  PacemakerConfig: {
+    nodes: ["ha1", "ha2"].map((n, i) => ({ connection: connection(`10.1.1.${100 + i}`), name: `${n}.domain.local`, migrationAddress: `192.168.1.${100 + i}` })),
+    fencing: ["ha1", "ha2"].map((n, i) => ({ node: `${n}.domain.local`, agent: "fence_ipmilan", parameters: { ip: `10.1.2.${100 + i}`, username: "admin", password: "S3cret pass" } })),
+    guests: [{ name: "test", config: "/etc/xen/test.cfg", home: "ha1.domain.local" }],
+  },
   XenToolsImage: {
     connection: connection("10.1.1.100"),
     name: "test",
@@ -195,6 +211,18 @@ function artifacts(kind: ResourceKind, i: Props): { shell: string[]; files: stri
         files: hosts.flatMap((h) => [renderAuthorizedKeysLine("ssh-ed25519 AAAAC3Nz key", h.crossoverAddress), renderKnownHosts({ ...h, hostKey: "ssh-ed25519 AAAAC3Nz" })]),
       };
     }
+    case "CorosyncCluster": {
+      const c = i as unknown as CorosyncClusterInputs;
+      return { shell: [buildInstallPackagesScript(c), buildStartStackScript(c), buildCorosyncProbeScript()].map((x) => x.text), files: [renderCorosyncConf(c)] };
+    }
+    case "PacemakerConfig": {
+      const c = i as unknown as PacemakerConfigInputs;
+      const ids = desiredCib(c).primitives.map((p) => p.id);
+      return {
+        shell: [buildNodeAttributesScript(c), buildForgetResourcesScript(ids), ...c.guests.map((g) => buildMoveScript(g.name, g.home))].map((x) => x.text),
+        files: [renderCrm(desiredCib(c)), ...c.nodes.map((n) => renderMigrationSshConfig(c, n.name))],
+      };
+    }
     case "XenToolsImage": {
       const g = i as unknown as XenToolsImageInputs;
       return { shell: [buildXenCreateImageScript(g).text], files: [renderXenToolsConfig(g)] };
@@ -256,7 +284,14 @@ const MALFORMED_SIZES = ["-1G", "5X", "1e9", "99999999T"];
  * library or over stdin and never into an argument list, and kernel command-line text, which is a
  * quoted string in the guest's config.
  */
-const FREE_TEXT = /(^|\.)(privateKey|privateKeyPassword|password|authKey|root|extra)$/;
+const FREE_TEXT = /(^|\.)(privateKey|privateKeyPassword|password|authKey|root|extra)$|\.parameters\.[a-z_]+$/;
+
+/**
+ * A fence agent's parameters: the agent's own names and values (an address, a login), which
+ * Pacemaker hands to the agent on its stdin. The package cannot know which one is an address, and
+ * any name is one the agent may take.
+ */
+const AGENT_PARAMETER = /\.parameters\.[a-z_]+$/;
 
 type Path = (string | number)[];
 
@@ -282,16 +317,22 @@ function withValue(root: Props, path: Path, value: unknown): Props {
 }
 
 /** Fields that must equal another one (a node named twice): a value fed to the first goes to both. */
-const LINKED: Partial<Record<ResourceKind, Record<string, Path>>> = {
+const LINKED: Partial<Record<ResourceKind, Record<string, Path | Path[]>>> = {
   DrbdResource: { "nodes[0].hostname": ["initialSyncSource"] },
   HeartbeatCluster: { "nodes[0].name": ["domains", 0, "home"] },
   XenDomU: { "hosts[0].name": ["runOn"] },
+  PacemakerConfig: {
+    "nodes[0].name": [["guests", 0, "home"], ["fencing", 0, "node"]],
+    "nodes[1].name": ["fencing", 1, "node"],
+    "fencing[0].node": [["nodes", 0, "name"], ["guests", 0, "home"]],
+    "fencing[1].node": ["nodes", 1, "name"],
+  },
 };
 
 function withHostile(kind: ResourceKind, path: Path, value: string): Props {
   const linked = LINKED[kind]?.[formatPath(path)];
-  const news = withValue(valid[kind], path, value);
-  return linked ? withValue(news, linked, value) : news;
+  const paths = linked === undefined ? [] : Array.isArray(linked[0]) ? (linked as Path[]) : [linked as Path];
+  return paths.reduce((news, p) => withValue(news, p, value), withValue(valid[kind], path, value));
 }
 
 const check = (kind: ResourceKind, news: Props) => implementation(kind).check({}, news);
@@ -311,7 +352,7 @@ describe("hostile inputs", () => {
   it.each(cases)("%s %s: every hostile value is refused naming the field, or held safely", async (kind, _field, path) => {
     const original = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], valid[kind]) as string;
     const mustRefuse = new Set([
-      ...(/^\d+\.\d+\.\d+\.\d+$/.test(original) ? MALFORMED_IPV4 : []),
+      ...(/^\d+\.\d+\.\d+\.\d+$/.test(original) && !AGENT_PARAMETER.test(formatPath(path)) ? MALFORMED_IPV4 : []),
       ...(["size", "swap"].includes(String(path[path.length - 1])) ? MALFORMED_SIZES : []),
     ]);
     const problems: string[] = [];
@@ -333,6 +374,7 @@ describe("hostile inputs", () => {
   const typoCases = kinds.flatMap((kind) =>
     objectPaths(valid[kind]).flatMap((path) => {
       const object = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], valid[kind]) as Props;
+      if (AGENT_PARAMETER.test(`${formatPath(path)}.x`)) return [];
       return Object.keys(object).map((key) => [kind, formatPath([...path, key]), path, key] as const);
     }),
   );

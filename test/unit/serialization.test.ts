@@ -6,7 +6,7 @@ import { providerFor } from "../../provider/shim";
 import type { ResourceKind } from "../../provider/runtime";
 
 const repo = path.resolve(__dirname, "../..");
-const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource", "NodeNetwork", "HeartbeatCluster", "XenDomU", "XenMigrationTrust", "XenToolsImage"];
+const kinds: ResourceKind[] = ["VolumeGroup", "LogicalVolume", "DrbdResource", "NodeNetwork", "HeartbeatCluster", "XenDomU", "XenMigrationTrust", "XenToolsImage", "CorosyncCluster", "PacemakerConfig"];
 
 const xenHosts = ["ha1", "ha2"].map((n, i) => ({ name: n, connection: { host: n, password: "p" }, crossoverAddress: `192.168.1.${100 + i}` }));
 
@@ -50,6 +50,16 @@ const validInputs: Record<ResourceKind, Record<string, unknown>> = {
   },
   XenMigrationTrust: { hosts: xenHosts },
   XenToolsImage: { connection: { host: "ha1", password: "p" }, name: "test", ip: "10.1.1.50" },
+  CorosyncCluster: {
+    clusterName: "xen-ha",
+    nodes: ["ha1", "ha2"].map((n, i) => ({ connection: { host: n, password: "p" }, name: `${n}.domain.local`, addresses: [`10.1.1.${100 + i}`] })),
+    authKey: "k".repeat(128),
+  },
+  PacemakerConfig: {
+    nodes: ["ha1", "ha2"].map((n, i) => ({ connection: { host: n, password: "p" }, name: `${n}.domain.local`, migrationAddress: `192.168.1.${100 + i}` })),
+    allowNoFencing: true,
+    guests: [{ name: "test", home: "ha1.domain.local" }],
+  },
 };
 
 async function serialized(kind: ResourceKind): Promise<string> {

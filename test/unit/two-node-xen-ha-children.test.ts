@@ -313,3 +313,47 @@ describe("TwoNodeXenHa and fencing", () => {
     expect([inputs.get("cluster-test")?.placedBy, inputs.get("cluster-web")?.placedBy]).toEqual(["heartbeat", "heartbeat"]);
   });
 });
+
+describe("TwoNodeXenHa with Pacemaker", () => {
+  const pacemaker = {
+    authKey: pulumi.secret("k".repeat(128)),
+    arbiter: { host: "10.0.2.101" },
+    fencing: [
+      { agent: "fence_ipmilan", parameters: { ip: "10.1.2.100", password: pulumi.secret("pw-ha1") }, delaySeconds: 10 },
+      { agent: "fence_ipmilan", parameters: { ip: "10.1.2.101", password: pulumi.secret("pw-ha2") } },
+    ] as NonNullable<TwoNodeXenHaArgs["pacemaker"]>["fencing"],
+  };
+  const pacemakerArgs = (vms: ClusterVmArgs[], more: Partial<TwoNodeXenHaArgs> = {}): TwoNodeXenHaArgs => ({ nodes: [node(1), node(2)], clusterManager: "pacemaker", pacemaker, vms, ...more });
+
+  it("builds Corosync over both links and Pacemaker after the guests instead of Heartbeat, with the guests placed by Pacemaker", async () => {
+    const { cluster, children } = await build(pacemakerArgs([testVm, { ...webVm, state: "stopped" }]));
+    expect(children.filter((c) => c.type === "HeartbeatCluster")).toEqual([]);
+    expect(cluster.heartbeat).toBeUndefined();
+    const corosync = inputs.get("cluster-corosync")!;
+    expect(corosync.nodes).toEqual([
+      expect.objectContaining({ name: "ha1.domain.local", addresses: ["10.1.1.100", "192.168.1.100"] }),
+      expect.objectContaining({ name: "ha2.domain.local", addresses: ["10.1.1.101", "192.168.1.101"] }),
+    ]);
+    expect(corosync).toMatchObject({ clusterName: "xen-ha", arbiter: { host: "10.0.2.101" } });
+    const config = inputs.get("cluster-pacemaker")!;
+    expect(config.guests).toEqual([
+      { name: "test", home: "ha1.domain.local", state: "running" },
+      { name: "web", home: "ha2.domain.local", state: "stopped" },
+    ]);
+    expect(config.fencing).toEqual([
+      { node: "ha1.domain.local", agent: "fence_ipmilan", parameters: { ip: "10.1.2.100", password: "pw-ha1" }, delaySeconds: 10 },
+      { node: "ha2.domain.local", agent: "fence_ipmilan", parameters: { ip: "10.1.2.101", password: "pw-ha2" } },
+    ]);
+    expect(inputs.get("cluster-test")!.placedBy).toBe("pacemaker");
+    const child = (name: string) => children.find((c) => c.name === name)!;
+    expect(dependencies(child("cluster-pacemaker")).map(named(children))).toEqual(expect.arrayContaining(["cluster-corosync", "cluster-migration", "cluster-test", "cluster-web"]));
+    expect(await valueOf(cluster.heartbeatGroups)).toEqual([]);
+  });
+
+  it("refuses Pacemaker without its settings or without fencing, naming the field, before any child exists", () => {
+    expect(() => new TwoNodeXenHa("c", { nodes: [node(1), node(2)], clusterManager: "pacemaker", vms: [testVm] })).toThrow(/pacemaker: is required with clusterManager: "pacemaker"/);
+    expect(() => new TwoNodeXenHa("c", pacemakerArgs([testVm], { pacemaker: { authKey: "k".repeat(128) } }))).toThrow(/pacemaker\.fencing: is required: without fencing/);
+    expect(() => new TwoNodeXenHa("c", pacemakerArgs([testVm], { pacemaker: { ...pacemaker, authKey: "short" } }))).toThrow(/pacemaker\.authKey: must be at least 128 characters/);
+    expect(() => new TwoNodeXenHa("c", { nodes: [node(1), node(2)], vms: [testVm] })).toThrow(/heartbeat: is required with the default clusterManager/);
+  });
+});
