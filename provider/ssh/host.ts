@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import type { Client, ClientChannel } from "ssh2";
 import { ConnectionError, HostCommandError } from "../errors";
 import { argv, sh, Shell } from "../shell";
@@ -58,7 +59,9 @@ export class Host {
     // signal requests, and closing the channel does not end a command that is still running.
     const bounded = sh`timeout -k 10 ${String(Math.max(1, Math.ceil(timeoutMs / 1000)))} sh -c ${shell.text}`;
     const wrapped = this.connection.sudo ? sh`sudo -n ${bounded}` : bounded;
+    const started = Date.now();
     const result = await this.run(wrapped.text, shell.display, timeoutMs, options.stdin);
+    recordCommand(this.name, started, result.exitCode, shell.display);
     const accepted = options.okExitCodes ?? [];
     const ok = result.exitCode === 0 || (result.exitCode !== null && (accepted === "any" || accepted.includes(result.exitCode)));
     if (!ok) {
@@ -202,4 +205,16 @@ interface RunResult {
   stderr: string;
   exitCode: number | null;
   signal?: string;
+}
+
+/**
+ * With PULUMI_XEN_HA_COMMAND_LOG set, one line per command run: when it started, the host, how
+ * long it took, its exit code and its first line as shown to people (secrets masked). The
+ * benchmark splits the package's time with it.
+ */
+function recordCommand(host: string, started: number, exitCode: number | null, display: string): void {
+  const log = process.env.PULUMI_XEN_HA_COMMAND_LOG;
+  if (!log) return;
+  const first = display.split("\n").find((l) => l.trim() !== "" && l.trim() !== "set -eu" && l.trim() !== "set -u") ?? "";
+  appendFileSync(log, `${new Date(started).toISOString()}\t${host}\t${Date.now() - started}\t${exitCode ?? "signal"}\t${first.slice(0, 160)}\n`);
 }

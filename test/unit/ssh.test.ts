@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connectionSchema } from "../../provider/ssh/connection";
 import { closeAll, connect, connectionsOpened } from "../../provider/ssh/pool";
 import { knownHosts } from "../../provider/ssh/known-hosts";
@@ -69,6 +72,23 @@ describe("SSH layer", () => {
     const host = await connect(connectionTo(server));
     const err = (await failureOf(host.exec(sh`fail-loudly --password=${secretWord("hunter2")}`))) as Error;
     expect(err.message).not.toContain("hunter2");
+  });
+
+  it("logs each command's host, time and exit code when asked, secrets masked", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "cmdlog-")), "commands.log");
+    process.env.PULUMI_XEN_HA_COMMAND_LOG = log;
+    try {
+      const host = await connect(connectionTo(server));
+      await host.exec(sh`warn-only --password=${secretWord("hunter2")}`);
+      await host.exec(sh`not-found`, { okExitCodes: [3] });
+    } finally {
+      delete process.env.PULUMI_XEN_HA_COMMAND_LOG;
+    }
+    const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => l.split("\t"));
+    expect(lines.map(([, host, ms, code, command]) => [host, /^\d+$/.test(ms!), code, command])).toEqual([
+      [`127.0.0.1:${server.port}`, true, "0", "warn-only --password=***"],
+      [`127.0.0.1:${server.port}`, true, "3", "not-found"],
+    ]);
   });
 
   it("sends file contents over stdin, never in the command", async () => {
