@@ -194,7 +194,7 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     // Only a rotation has written anything since the nodes were read.
     const reports = rotating ? await probeBoth(c, nodes) : found;
     await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
-    await startBoth(c, nodes);
+    await startBoth(c, nodes, reports);
     const { restartedSinceUp: _seen, ...recorded } = olds;
     return { outs: { ...recorded, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
   },

@@ -105,9 +105,17 @@ export function startBlockedBy(c: HeartbeatClusterInputs, node: NodeIndex, repor
   return undefined;
 }
 
-/** Starts Heartbeat where it is not running; both at once where neither runs (each waits initdead for the other). */
-export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[]): Promise<void> {
-  await pollUntil(
+/** Heartbeat runs on the node and starts at its next boot: there is nothing to start or enable. */
+const runsAndStartsAtBoot = (r: HeartbeatNodeReport | undefined) => r?.heartbeatRunning === true && r.services.heartbeat.enabled === "enabled";
+
+/**
+ * Starts Heartbeat where it is not running; both at once where neither runs (each waits initdead
+ * for the other). `known`: the nodes as just read; when both run and start at boot, nothing is
+ * asked of them (enabling a SysV service takes seconds on each node).
+ */
+export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], known?: Reports): Promise<void> {
+  if (known && nodes.every((n) => runsAndStartsAtBoot(known[n.index]))) return;
+  const reports = await pollUntil(
     () => probeBoth(c, nodes),
     (reports) => nodes.every((n) => startBlockedBy(c, n.index, reports) === undefined),
     {
@@ -117,8 +125,8 @@ export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly Clust
     },
     (reports) => nodes.map((n) => startBlockedBy(c, n.index, reports) ?? `${n.name} may start`).join("; "),
   );
-  // A running node is enabled again too, so that its next boot brings it back.
-  await Promise.all(nodes.map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
+  // A running node that would not start at boot is enabled again, so that its next boot brings it back.
+  await Promise.all(nodes.filter((n) => !runsAndStartsAtBoot(reports[n.index])).map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
 }
 
 /**

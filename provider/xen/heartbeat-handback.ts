@@ -27,12 +27,16 @@ export type HandBack = { kind: "home" } | { kind: "direct" } | { kind: "deferred
 export async function handBackThroughHeartbeat(inputs: XenDomUInputs, views: Views, source: string, target: string): Promise<HandBack> {
   const timeoutMs = (inputs.migrationTimeoutSeconds + 120) * 1000;
   const at = (name: string) => ({ name, view: views[name]! });
+  let looks = 0;
   const look = async () => {
+    looks += 1;
     const [s, t] = await Promise.all([holdingOf(at(source).view), holdingOf(at(target).view)]);
     return groupMove(inputs.name, { name: source, holding: s }, { name: target, holding: t });
   };
   // Another guest of the same group may have started the hand-back a moment ago.
   const move = await pollUntil(look, (m) => m.kind !== "wait", { timeoutMs, intervalMs: 3000, what: `Heartbeat on ${source} to finish moving resources` });
+  // Heartbeat settled at the first look and holds no group away from home: the survey the caller made still holds.
+  if (move.kind === "direct" && looks === 1) return move;
   // Heartbeat may have brought it home meanwhile (auto_failback on, a node that has just joined).
   const now = whereabouts(inputs.name, await surveyHosts(inputs));
   if (now.where === "one" && now.host === target && now.presence === "running") return { kind: "home" };
