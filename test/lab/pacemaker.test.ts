@@ -187,3 +187,44 @@ describeWithEngine("Pacemaker and Corosync with a quorum arbiter on the lab", ()
     }
   });
 });
+
+describeWithEngine("switching a running Heartbeat cluster to Pacemaker on the lab", () => {
+  let stack: EngineStack;
+
+  beforeAll(async () => {
+    desired.manager = "heartbeat";
+    desired.home = "ha1";
+    stack = await createEngineStack({ program, projectName: "pacemaker-switch-lab", onOutput: (s) => process.stdout.write(s) });
+  });
+
+  afterAll(async () => {
+    await stack?.destroy().catch(() => undefined);
+    await stack?.dispose();
+  });
+
+  it("restarts no guest: the same domain and boot, Pacemaker holds it, and Heartbeat is stopped only afterwards", async () => {
+    await stack.up();
+    await waitFor(async () => (await labPing("ha2", "10.1.1.50")) || undefined, { timeoutMs: 180_000, intervalMs: 3000, what: "the guest to answer ping" });
+    const domid = (await labRun("ha1", "xl domid test")).trim();
+    const before = await counterLine("ha1");
+    desired.manager = "pacemaker";
+    const up = await stack.up();
+    const after = await waitFor(
+      async () => {
+        const line = await counterLine("ha1").catch(() => "");
+        return Number(field(line, "counter")) > Number(field(before, "counter")) ? line : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 3000, what: "test's counter to go on" },
+    );
+    const xml = await crmMon("ha1");
+    const heartbeat = await Promise.all(LAB_NODES.map((n) => labRun(n, "systemctl is-active heartbeat || true").then((s) => s.trim())));
+    const order = up.steps.filter((s) => /HeartbeatCluster|PacemakerConfig/.test(s.type)).map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+    expect([
+      (await labRun("ha1", "xl domid test")).trim(),
+      field(after, "boot"),
+      /<resource id="test" resource_agent="ocf:heartbeat:Xen" role="Started"[^>]*>\s*<node name="ha1.domain.local"/.test(xml),
+      heartbeat,
+      order,
+    ]).toEqual([domid, field(before, "boot"), true, ["inactive", "inactive"], ["create cluster-pacemaker", "delete cluster-heartbeat"]]);
+  });
+});
