@@ -1,11 +1,11 @@
 /**
  * The seed's cluster as a Pulumi program: two Xen hosts, LVM, DRBD under every VM disk, live
- * migration and Heartbeat. Everything comes from stack config (`Pulumi.<stack>.yaml`); with
+ * migration and Heartbeat (or, with `xen-ha:clusterManager: pacemaker`, Corosync and Pacemaker). Everything comes from stack config (`Pulumi.<stack>.yaml`); with
  * `xen-ha:lab: true` the nodes' connections come from the QEMU lab instead.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TwoNodeXenHa, checkConnectionSettings, type ClusterNodeArgs, type ClusterVmArgs } from "pulumi-xen-ha";
-import { labHeartbeatKey, labNodes, labStonith } from "./lab";
+import { labHeartbeatKey, labNodes, labPacemaker, labStonith } from "./lab";
 
 const config = new pulumi.Config("xen-ha");
 const lab = config.getBoolean("lab") ?? false;
@@ -46,14 +46,37 @@ function configuredStonith(nodes: [ClusterNodeArgs, ClusterNodeArgs]) {
   return { type: "external/ipmi", devices, fenceDelaySeconds: config.getNumber("fenceDelaySeconds") ?? 15 };
 }
 
+/**
+ * Production Pacemaker: Corosync's key a secret, the arbiter from config, each node's BMC through
+ * fence_ipmilan (the same xen-ha:ipmi and xen-ha:ipmiPasswords as Heartbeat's STONITH).
+ */
+function configuredPacemaker() {
+  const bmcs = config.requireObject<{ ipaddr: string; userid: string }[]>("ipmi");
+  const passwords = config.requireSecretObject<string[]>("ipmiPasswords");
+  const device = (i: number) => ({
+    agent: "fence_ipmilan",
+    parameters: pulumi.all([passwords]).apply(([p]) => ({ ip: bmcs[i]!.ipaddr, username: bmcs[i]!.userid, password: p[i] ?? "", lanplus: "1" })),
+    ...(i === 0 ? { delaySeconds: config.getNumber("fenceDelaySeconds") ?? 15 } : {}),
+  });
+  const arbiter = config.get("arbiter");
+  return {
+    authKey: config.requireSecret("corosyncAuthKey"),
+    ...(arbiter ? { arbiter: { host: arbiter } } : {}),
+    fencing: [device(0), device(1)] as [ReturnType<typeof device>, ReturnType<typeof device>],
+  };
+}
+
 const nodes = lab ? labNodes() : configuredNodes();
+const clusterManager = config.get("clusterManager") === "pacemaker" ? "pacemaker" : "heartbeat";
 const cluster = new TwoNodeXenHa("cluster", {
   nodes,
   volumeGroupName: config.get("volumeGroup") ?? "vg",
   metaVolumeSize: config.get("metaVolumeSize") ?? "1G",
   ntpServers: config.getObject<string[]>("ntpServers") ?? [],
   drbd: { usageCount: "no", resyncRate: config.get("resyncRate") ?? "90M" },
-  heartbeat: {
+  clusterManager,
+  ...(clusterManager === "pacemaker" ? { pacemaker: lab ? labPacemaker() : configuredPacemaker() } : {}),
+  heartbeat: clusterManager === "pacemaker" ? undefined : {
     authKey: lab ? labHeartbeatKey() : config.requireSecret("heartbeatAuthKey"),
     deadtime: config.getNumber("deadtime") ?? 10,
     // The lab's nodes have an emulated i6300esb, which resets the node when Heartbeat hangs.
@@ -70,7 +93,9 @@ const cluster = new TwoNodeXenHa("cluster", {
 
 /** Per VM: the node it runs on, its state and its DRBD resources' state. */
 export const vms = cluster.vms;
-/** Which node holds which Heartbeat group. */
+/** Which node holds which Heartbeat group (empty under Pacemaker). */
 export const heartbeatGroups = cluster.heartbeatGroups;
+/** Where Pacemaker runs each guest (empty under Heartbeat). */
+export const pacemakerPlacement = cluster.pacemakerPlacement;
 /** Each node's DRBD meta-data volume, for scripts that back it up. */
 export const metaVolumes = Object.fromEntries(Object.entries(cluster.nodeResources).map(([node, r]) => [node, r.metaVolume.path]));

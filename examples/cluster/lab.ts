@@ -56,3 +56,25 @@ export function labStonith() {
   });
   return { type: "external/xen-ha-lab-switch", devices: [outlet("ha1"), outlet("ha2")] as [Record<string, string>, Record<string, string>], fenceDelaySeconds: 15 };
 }
+
+/** The lab's Corosync authkey: made once per lab by the demo (mode 0600), never in the repository. */
+export function labCorosyncKey(): pulumi.Output<string> {
+  const file = path.join(labDir, "corosync-authkey");
+  if (!existsSync(file)) throw new Error(`${file} does not exist: \`npm run demo -- pacemaker\` creates it`);
+  return pulumi.secret(readFileSync(file, "utf8").trim());
+}
+
+/**
+ * Pacemaker in the lab: the lab's corosync-qnetd as quorum arbiter (reached from the nodes only)
+ * and each node fenced through the lab's power switch by the fence agent the lab installs; ha1's
+ * device waits, so ha1 survives when both links fail.
+ */
+export function labPacemaker() {
+  return {
+    authKey: labCorosyncKey(),
+    arbiter: { host: "10.0.2.101", port: 5403 },
+    fencing: [{ agent: "fence_xen_ha_lab", delaySeconds: 15 }, { agent: "fence_xen_ha_lab" }] as [{ agent: string; delaySeconds?: number }, { agent: string }],
+    // The emulated nodes answer slowly: a short token would lose members under load.
+    tokenMs: 10_000,
+  };
+}
