@@ -62,6 +62,16 @@ describe("the owned CIB", () => {
     expect(removedResources(desired, found)).toEqual([]);
   });
 
+  it("reads back what crmsh 4.4 made of the rendered text as no drift (recorded: CIB_file=… crm configure load update, then cibadmin --query)", () => {
+    const recorded = pacemakerConfigSchema.parse({
+      ...pacemakerArgs,
+      fencing: [pacemakerArgs.fencing![0], { node: "ha2.domain.local", agent: "fence_ipmilan", parameters: { ip: "10.1.2.1", password: "pa ss word" } }],
+    });
+    const wanted = desiredCib({ ...recorded, fencing: [{ ...recorded.fencing![0]!, delaySeconds: 15 }, recorded.fencing![1]!] });
+    const cib = parseXml(readFileSync(join(__dirname, "fixtures/pacemaker/cibadmin-configuration.xml"), "utf8"));
+    expect(cibDrift(wanted, ownedCib(cib, wanted))).toEqual([]);
+  });
+
   it("names what differs without a parameter's value, and what was taken out of the inputs", () => {
     const withPassword = desiredCib(pacemakerConfigSchema.parse({ ...pacemakerArgs, fencing: [{ node: "ha1.domain.local", agent: "fence_ipmilan", parameters: { ip: "10.1.2.1", password: "hunter22" } }, pacemakerArgs.fencing![1]] }));
     const changed = structuredClone(withPassword);
