@@ -29,6 +29,7 @@ function fakeLabDir(): string {
   });
   fs.writeFileSync(path.join(dir, "run", "lab.json"), JSON.stringify({ privateKeyPath: keyPath, nodes: { ha1: node(1), ha2: node(2) } }));
   fs.writeFileSync(path.join(dir, "heartbeat-authkey"), "example-check-key\n", { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "corosync-authkey"), `${"example-check-corosync-key-".repeat(6)}\n`, { mode: 0o600 });
   return dir;
 }
 
@@ -61,5 +62,38 @@ describeWithEngine("the example program at the top of the repository", () => {
       created("pulumi-nodejs:dynamic/xenha:HeartbeatCluster"),
       created("pulumi-nodejs:dynamic/xenha:NodeNetwork").sort(),
     ]).toEqual([{ create: 14 }, ["cluster"], ["cluster-test"], ["cluster-heartbeat"], ["cluster-ha1-network", "cluster-ha2-network"]]);
+  });
+});
+
+describeWithEngine("the example program's Pacemaker lab stack", () => {
+  jest.setTimeout(ENGINE_TIMEOUT_MS);
+
+  const stackName = `${STACK}-pacemaker`;
+  const configFile = path.join(repoRoot, `Pulumi.${stackName}.yaml`);
+  let labDir: string;
+  let stack: EngineStack;
+
+  beforeAll(async () => {
+    labDir = fakeLabDir();
+    fs.copyFileSync(path.join(repoRoot, "examples", "stacks", "Pulumi.lab-pacemaker.yaml"), configFile);
+    stack = await createEngineStack({ workDir: repoRoot, stackName, envVars: { XEN_HA_LAB_DIR: labDir } });
+  });
+
+  afterAll(async () => {
+    await stack?.dispose();
+    fs.rmSync(configFile, { force: true });
+    if (labDir) fs.rmSync(labDir, { recursive: true, force: true });
+  });
+
+  it("previews Corosync with the arbiter and Pacemaker after the guest instead of Heartbeat, reaching no host", async () => {
+    const preview = await stack.preview();
+    const created = (type: string) => preview.steps.filter((s) => s.op === "create" && s.urn.includes(`${type}::`)).map((s) => s.urn.split("::").pop());
+    expect([
+      changesOnly(preview.changes),
+      created("pulumi-nodejs:dynamic/xenha:CorosyncCluster"),
+      created("pulumi-nodejs:dynamic/xenha:PacemakerConfig"),
+      created("pulumi-nodejs:dynamic/xenha:HeartbeatCluster"),
+      /two_node/.test(`${preview.stdout}${preview.stderr}`),
+    ]).toEqual([{ create: 15 }, ["cluster-corosync"], ["cluster-pacemaker"], [], false]);
   });
 });
