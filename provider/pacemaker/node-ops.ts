@@ -47,6 +47,20 @@ export async function readCluster(c: PacemakerConfigInputs, nodes: readonly Pace
   return fallback;
 }
 
+/**
+ * Waits until Pacemaker runs with an elected DC in a partition with quorum: right after the stack
+ * starts it has neither, and the CIB takes no configuration from a partition without quorum's say.
+ */
+export async function awaitQuorateCluster(c: PacemakerConfigInputs, nodes: readonly PacemakerNode[], timeoutMs = 300_000): Promise<ClusterRead> {
+  const read = await pollUntil(
+    () => readCluster(c, nodes),
+    (r) => r !== undefined && r.status.dc !== undefined && r.status.quorate,
+    { timeoutMs, intervalMs: 3000, what: "Pacemaker to elect a DC in a partition with quorum" },
+    (r) => (r ? `DC ${r.status.dc ?? "none"}, ${r.status.quorate ? "quorate" : "no quorum"} (read on ${r.node.name})` : "Pacemaker does not run on any node"),
+  );
+  return read!;
+}
+
 /** The fence devices' parameter values, kept out of anything the package prints. */
 export function secretsOf(c: PacemakerConfigInputs): string[] {
   return (c.fencing ?? []).flatMap((d) => Object.values(d.parameters)).filter((v) => v.length >= 4);

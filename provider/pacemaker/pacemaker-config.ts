@@ -7,6 +7,7 @@ import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
 import { cibDrift, desiredCib, removedResources } from "./cib";
 import {
+  awaitQuorateCluster,
   awaitSettled,
   connectNodes,
   forgetResources,
@@ -109,8 +110,8 @@ function movedGuests(before: PacemakerConfigInputs | undefined, c: PacemakerConf
 
 async function apply(c: PacemakerConfigInputs, before: PacemakerConfigInputs | undefined, nodes: readonly PacemakerNode[]): Promise<ClusterRead> {
   if (!c.fencing) await warn(unfencedWarning);
-  const read = await readCluster(c, nodes);
-  if (!read) throw notRunningError(c);
+  if (!(await readCluster(c, nodes))) throw notRunningError(c);
+  const read = await awaitQuorateCluster(c, nodes);
   const twice = runningTwice(read.status);
   if (twice.length > 0) await warn(`Pacemaker shows a resource active on more than one node: ${twice.join("; ")}. It recovers it (stopping it everywhere but one node); check the guests' data.`);
   await installMigrationSshConfig(c, nodes);
