@@ -113,7 +113,7 @@ arbiter_restore() {
 # NODE's QEMU has the arbiter's guestfwd at all (a node booted by an older lab.sh has not).
 arbiter_node_state() {
   local node=$1 state=open pid n
-  [ -e "$LAB_ARBITER_DIR/cut-$node" ] && state=cut
+  if [ -e "$LAB_ARBITER_DIR/cut-$node" ]; then state="cut"; fi
   n=$(arbiter_connections "$node" | wc -l)
   printf '%s: %s, %s connection(s)' "$node" "$state" "$n"
   if pid=$(node_pid "$node") &&
