@@ -344,3 +344,35 @@ export function parseXml(text: string): XmlElement {
   if (!root || stack.length > 0) throw new Error("unclosed elements or no root");
   return root;
 }
+
+/** Cuts a node off the lab's quorum arbiter (`cut`) or lets it through again (`restore`). */
+export async function labArbiter(action: "cut" | "restore", node: LabNodeName): Promise<void> {
+  await labScript(["arbiter", action, node]);
+}
+
+/**
+ * A qnetd `preinit` message (message type 0, one TLV: cluster name "lab"), to which corosync-qnetd
+ * answers with a `preinit reply` (type 1) whatever the cluster; written with bash's printf.
+ */
+const QNETD_PREINIT = "\\000\\000\\000\\000\\000\\007\\000\\001\\000\\003lab";
+
+/**
+ * Whether corosync-qnetd answers a node at the lab's arbiter address (10.0.2.101:5403): the node
+ * sends a preinit and reads the reply's type. A guestfwd accepts every connection, so connecting
+ * alone proves nothing; a cut node's connection closes before any answer.
+ */
+export async function labArbiterAnswers(node: LabNodeName): Promise<boolean> {
+  const probe = `timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.101/5403 && printf "${QNETD_PREINIT}" >&3 && head -c 2 <&3 | od -An -tx1'`;
+  const r = await labExec(node, probe, { timeoutMs: 30_000 });
+  return r.stdout.trim() === "00 01";
+}
+
+/**
+ * Opens a connection to the arbiter from a node and keeps it open in the background, once qnetd has
+ * answered its preinit; when the connection ends, the exit code of the reader goes to `file` on the
+ * node (0: the arbiter's side closed it).
+ */
+export async function labArbiterHold(node: LabNodeName, file: string): Promise<void> {
+  const hold = `exec 3<>/dev/tcp/10.0.2.101/5403 && printf "${QNETD_PREINIT}" >&3 && head -c 2 <&3 >/dev/null && cat <&3 >/dev/null`;
+  await labRun(node, `rm -f ${file}; setsid bash -c '(timeout 300 bash -c '"'"'${hold}'"'"'; echo $? >${file}.tmp; mv ${file}.tmp ${file})' </dev/null >/dev/null 2>&1 &`);
+}
