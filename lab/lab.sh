@@ -15,6 +15,7 @@ source "$LAB_SRC/lib/connection.sh"
 source "$LAB_SRC/lib/tarball.sh"
 source "$LAB_SRC/lib/bare.sh"
 source "$LAB_SRC/fence/fence.sh"
+source "$LAB_SRC/arbiter/arbiter.sh"
 
 usage() {
   cat <<'USAGE'
@@ -32,6 +33,8 @@ usage: lab.sh COMMAND [ARGS]
   check-bare              record and check that both nodes are bare hosts (run/bare/NODE.txt)
   guest-tarball           build the rootfs tarball for xen-create-image --install-method=tar
   fence ACTION NODE       ask the lab's power switch: status, on, off, reset
+  arbiter cut|restore NODE  cut NODE off the quorum arbiter, or let it through again
+  arbiter status          the quorum arbiter and each node's way to it
   seed-by-hand            build the recipe's cluster by hand on the two bare nodes (lab/seed-by-hand/)
 USAGE
 }
@@ -63,11 +66,13 @@ prepare() {
 
 cmd_up() {
   lab_lock
-  local start=$SECONDS node switch
+  local start=$SECONDS node switch arbiter
   prepare "${LAB_NODES[@]}"
   phase_begin boot
   fence_start &
   switch=$!
+  arbiter_start &
+  arbiter=$!
   for node in "${LAB_NODES[@]}"; do
     if node_running "$node"; then
       log "$node is already running (hypervisor: $(cut -d' ' -f1 "$LAB_RUN/$node.hypervisor" 2>/dev/null))"
@@ -78,6 +83,7 @@ cmd_up() {
     fi
   done
   fence_started "$switch"
+  arbiter_started "$arbiter"
   phase_end
   phase_begin wait
   wait_nodes "${LAB_NODES[@]}"
@@ -86,10 +92,13 @@ cmd_up() {
   log "lab up in $((SECONDS - start))s; connection: $LAB_JSON"
 }
 
-# The power switch starts while the nodes boot: QEMU spawns a node's guestfwd for each connection
-# the node opens, so nothing needs the switch before the node first asks it.
+# The power switch and the quorum arbiter start while the nodes boot: QEMU spawns a node's guestfwd
+# for each connection the node opens, so nothing needs them before the node first asks.
 fence_started() {
   wait "$1" || die "the lab's power switch did not start (see above); the nodes that booted keep running: 'lab.sh down' stops them"
+}
+arbiter_started() {
+  wait "$1" || die "the lab's quorum arbiter did not start (see above); the nodes that booted keep running: 'lab.sh down' stops them"
 }
 
 # node_ready NODE: waits for NODE, then installs the lab's equipment on it (fence_install).
@@ -118,6 +127,7 @@ cmd_down() {
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
   fence_stop
+  arbiter_stop
   rm -f "$LAB_JSON"
   if pgrep -f "qemu-system-x86_64 -name ha[12]," >/dev/null 2>&1; then log "warning: a lab QEMU is still running"; fi
   log "lab is down"
@@ -128,9 +138,10 @@ cmd_reset() {
   local node
   for node in "${LAB_NODES[@]}"; do node_kill "$node"; done
   fence_stop
+  arbiter_stop
   rm -rf "$LAB_DIR/nodes" "$LAB_DIR/state"
   rm -rf "$LAB_RUN/bare"
-  rm -f "$LAB_JSON" "$LAB_RUN"/link-* "$LAB_RUN"/*.hypervisor
+  rm -f "$LAB_JSON" "$LAB_RUN"/link-* "$LAB_RUN"/*.hypervisor "$LAB_ARBITER_DIR"/cut-*
   log "lab reset: the next start boots bare hosts"
 }
 
@@ -155,9 +166,11 @@ cmd_start() {
     LAB_HYPERVISOR=$(cat "$LAB_RUN/hypervisor")
   fi
   prepare "$node"
-  local switch
+  local switch arbiter
   fence_start &
   switch=$!
+  arbiter_start &
+  arbiter=$!
   if node_running "$node"; then
     log "$node is already running"
   else
@@ -167,6 +180,7 @@ cmd_start() {
     phase_end
   fi
   fence_started "$switch"
+  arbiter_started "$arbiter"
   phase_begin wait
   node_ready "$node"
   phase_end
@@ -224,6 +238,7 @@ cmd_status() {
     echo "$link link: $(cat "$LAB_RUN/link-$link" 2>/dev/null || echo up)"
   done
   fence_status
+  arbiter_status
   [ -f "$LAB_JSON" ] && echo "connection: $LAB_JSON" || echo "connection: none (lab not up)"
 }
 
@@ -252,6 +267,22 @@ cmd_fence() {
   fence_request "$action" "$node"
 }
 
+cmd_arbiter() {
+  local usage="usage: lab.sh arbiter cut|restore NODE, or lab.sh arbiter status"
+  case ${1:-} in
+    cut | restore)
+      [ $# -eq 2 ] || die "$usage"
+      node_index "$2" >/dev/null
+      "arbiter_$1" "$2"
+      ;;
+    status)
+      [ $# -eq 1 ] || die "$usage"
+      arbiter_status
+      ;;
+    *) die "$usage" ;;
+  esac
+}
+
 main() {
   local cmd=${1:-help}
   shift || true
@@ -269,6 +300,7 @@ main() {
     check-bare) check_bare ;;
     guest-tarball) cmd_guest_tarball ;;
     fence) cmd_fence "$@" ;;
+    arbiter) cmd_arbiter "$@" ;;
     seed-by-hand) exec bash "$LAB_SRC/seed-by-hand/build.sh" "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;

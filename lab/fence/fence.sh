@@ -75,11 +75,34 @@ fence_guestfwd() {
     "$LAB_FENCE_GUEST_ADDRESS" "$LAB_FENCE_GUEST_PORT" "$LAB_FENCE_PORT" "$(fence_source_address "$1")"
 }
 
-# What fence_install runs on a node as root: the switch's secret is the first line of stdin, the
-# plugin the rest. The watchdog is QEMU's i6300esb at PCI 00:09.0 (node_boot). Exit 3: no watchdog.
+# The agents on the nodes: the Heartbeat STONITH plugin and the Pacemaker fence agent, each
+# installed with the switch's client (switch-client.sh) in place of the line that sources it.
+LAB_FENCE_PLUGIN_PATH=/usr/lib/stonith/plugins/external/xen-ha-lab-switch
+LAB_FENCE_AGENT_PATH=/usr/sbin/fence_xen_ha_lab
+
+# fence_inline FILE: FILE as installed on a node, standing alone: its one line that sources
+# switch-client.sh replaced by that file's text. Fails unless there is exactly one such line.
+fence_inline() {
+  awk -v lib="$LAB_SRC/fence/switch-client.sh" '
+    $0 == ". \"${0%/*}/switch-client.sh\"" {
+      while ((getline line < lib) > 0) print line
+      close(lib)
+      n++
+      next
+    }
+    { print }
+    END { if (n != 1) exit 1 }
+  ' "$1"
+}
+
+# What fence_install runs on a node as root. Its stdin: the switch's secret, then the plugin and
+# the agent, each base64-encoded on one line. The watchdog is QEMU's i6300esb at PCI 00:09.0
+# (node_boot). Exit 3: no watchdog.
 # shellcheck disable=SC2016
 FENCE_INSTALL_SCRIPT='set -eu
 IFS= read -r secret
+IFS= read -r plugin
+IFS= read -r agent
 (
   umask 077
   mkdir -p /etc/xen-ha-lab
@@ -87,11 +110,15 @@ IFS= read -r secret
   mv /etc/xen-ha-lab/.switch.secret.new /etc/xen-ha-lab/switch.secret
 )
 secret=
-d=/usr/lib/stonith/plugins/external
-mkdir -p "$d"
-cat >"$d/.xen-ha-lab-switch.new"
-chmod 0755 "$d/.xen-ha-lab-switch.new"
-mv "$d/.xen-ha-lab-switch.new" "$d/xen-ha-lab-switch"
+install_agent() {
+  d=${1%/*} f=${1##*/}
+  mkdir -p "$d"
+  printf "%s" "$2" | base64 -d >"$d/.$f.new"
+  chmod 0755 "$d/.$f.new"
+  mv "$d/.$f.new" "$d/$f"
+}
+install_agent '"$LAB_FENCE_PLUGIN_PATH"' "$plugin"
+install_agent '"$LAB_FENCE_AGENT_PATH"' "$agent"
 # udev loads i6300esb from its PCI alias when nothing blacklists it; this does not depend on
 # that, and the file has it loaded at every boot, before fence_install comes back.
 printf "i6300esb\n" >/etc/modules-load.d/.xen-ha-lab-watchdog.conf.new
@@ -105,20 +132,23 @@ if [ "${driver##*/}" != i6300esb ] || [ ! -c /dev/watchdog ]; then
 fi'
 
 # fence_install NODE: the lab's equipment on NODE, in one SSH round trip, on every up and start:
-# the STONITH plugin (0755), the switch's secret (0600; over stdin like the plugin, never on a
-# command line), and the i6300esb watchdog driver, loaded now and listed in
+# the STONITH plugin and the fence agent (0755), the switch's secret (0600; over stdin like the
+# agents, never on a command line), and the i6300esb watchdog driver, loaded now and listed in
 # /etc/modules-load.d/xen-ha-lab-watchdog.conf. Like a power cord, this is not the package's:
 # check-bare does not look at it and the package must not remove it.
 fence_install() {
-  local node=$1 secret="" rc=0
+  local node=$1 secret="" plugin agent rc=0
   IFS= read -r secret <"$LAB_FENCE_DIR/secret" || true
   [ -n "$secret" ] || die "the power switch's secret $LAB_FENCE_DIR/secret is missing or empty"
-  { printf '%s\n' "$secret"; cat "$LAB_SRC/fence/xen-ha-lab-switch"; } |
-    lab_ssh "$node" "$FENCE_INSTALL_SCRIPT" || rc=$?
+  if ! plugin=$(fence_inline "$LAB_SRC/fence/xen-ha-lab-switch" | base64 -w0) ||
+    ! agent=$(fence_inline "$LAB_SRC/fence/fence_xen_ha_lab" | base64 -w0); then
+    die "cannot put the switch's client (lab/fence/switch-client.sh) into the STONITH plugin and the fence agent"
+  fi
+  printf '%s\n' "$secret" "$plugin" "$agent" | lab_ssh "$node" "$FENCE_INSTALL_SCRIPT" || rc=$?
   case $rc in
     0) ;;
     3) die "$node has no watchdog device: it was booted without QEMU's i6300esb (by an older lab.sh?); 'lab.sh down' then 'lab.sh up' boots it with one" ;;
-    *) die "cannot install the STONITH plugin, the switch's secret and the watchdog driver on $node" ;;
+    *) die "cannot install the STONITH plugin, the fence agent, the switch's secret and the watchdog driver on $node" ;;
   esac
 }
 

@@ -29,7 +29,7 @@ for u in chrony.service systemd-networkd-wait-online.service apt-daily.timer apt
   chroot "$root" systemctl mask "$u"
 done
 # Configuring these is the package's job: installed, not started.
-for u in heartbeat drbd xendomains; do
+for u in heartbeat drbd xendomains corosync corosync-qdevice pacemaker; do
   if unit_exists "$u.service" || [ -e "$root/etc/init.d/$u" ]; then chroot "$root" systemctl disable "$u"; fi
 done
 

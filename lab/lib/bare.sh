@@ -18,7 +18,9 @@ for nic in eth0 eth1; do
   echo "${nic}Addresses=$(ip -o addr show dev $nic scope global | wc -l)"
 done
 echo "drbdResources=$(drbdsetup status 2>/dev/null | grep -c "role:")"
-echo "heartbeat=$(systemctl is-active heartbeat 2>/dev/null)"
+for unit in heartbeat corosync corosync-qdevice pacemaker; do
+  echo "$unit=$(systemctl is-active "$unit" 2>/dev/null)"
+done
 echo "guests=$(xl list | tail -n +3 | wc -l)"'
 
 # check_bare: 0 when both nodes are bare; prints what is not.
@@ -30,7 +32,8 @@ check_bare() {
     printf '%s\n' "$report" >"$LAB_RUN/bare/$node.txt"
     local want
     for want in diskSignatures=0 diskBlkidExit=2 diskChildren=0 volumeGroups=0 eth0Up=1 eth1Up=1 \
-      eth0Addresses=0 eth1Addresses=0 drbdResources=0 heartbeat=inactive guests=0; do
+      eth0Addresses=0 eth1Addresses=0 drbdResources=0 heartbeat=inactive corosync=inactive \
+      corosync-qdevice=inactive pacemaker=inactive guests=0; do
       if ! grep -qx "$want" <<<"$report"; then
         log "$node is not bare: expected $want, found $(grep "^${want%%=*}=" <<<"$report")"
         bad=1

@@ -3,9 +3,13 @@
 # built with mmdebstrap from this machine's apt sources and cached under
 # $LAB_DIR/images/<recipe hash>/.
 
+# Both cluster managers: Heartbeat (release 1) and Pacemaker with Corosync and its quorum device
+# client; resource-agents has ocf:heartbeat:Xen, which drives xl. Recommends are not installed:
+# no fence-agents (the lab fences with its own agent, lab/fence/fence_xen_ha_lab).
 LAB_PACKAGES=(
   xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-tools
   lvm2 drbd-utils heartbeat
+  pacemaker pacemaker-cli-utils corosync corosync-qdevice crmsh resource-agents
   linux-image-amd64 systemd-sysv udev kmod
   openssh-server ifupdown iproute2 iputils-ping bridge-utils chrony
   busybox-static procps psmisc

@@ -6,7 +6,8 @@
 #   05 data disk  -> /dev/vdb  (empty, sparse; becomes the LVM volume group)
 #   06 public NIC -> eth0      (dgram link to the peer)
 #   07 crossover  -> eth1      (dgram link to the peer)
-#   08 management -> eth2      (user networking, restrict=on, SSH forwarded, the power switch's guestfwd)
+#   08 management -> eth2      (user networking, restrict=on, SSH forwarded, the guestfwds of the
+#                               power switch and the quorum arbiter)
 #   09 watchdog   -> /dev/watchdog (i6300esb; when it fires, QEMU resets the node)
 
 node_dir() { echo "$LAB_DIR/nodes/$1"; }
@@ -105,7 +106,7 @@ node_boot() {
     -device "virtio-net-pci,netdev=public,id=nic-public,mac=$(node_mac "$node" 1),addr=0x6" \
     -netdev "dgram,id=crossover,local.type=inet,local.host=127.0.0.1,local.port=${cross[0]},remote.type=inet,remote.host=127.0.0.1,remote.port=${cross[1]}" \
     -device "virtio-net-pci,netdev=crossover,id=nic-crossover,mac=$(node_mac "$node" 2),addr=0x7" \
-    -netdev "user,id=mgmt,restrict=on,ipv6=off,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$port-:22$(fence_guestfwd "$node")" \
+    -netdev "user,id=mgmt,restrict=on,ipv6=off,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$port-:22$(fence_guestfwd "$node")$(arbiter_guestfwd "$node")" \
     -device "virtio-net-pci,netdev=mgmt,id=nic-mgmt,mac=$(node_mac "$node" 3),addr=0x8" \
     -device i6300esb,id=watchdog,addr=0x9 -watchdog-action reset \
     -serial "file:$console" \

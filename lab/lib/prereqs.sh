@@ -10,6 +10,7 @@ LAB_HOST_PREREQS=(
   e2fsprogs:mke2fs
   openssh-client:ssh-keygen
   socat:socat
+  corosync-qnetd:corosync-qnetd
   util-linux:flock
 )
 

@@ -9,6 +9,9 @@ import * as path from "node:path";
 import {
   assignSeedAddresses,
   LAB_NODES,
+  labArbiter,
+  labArbiterAnswers,
+  labArbiterHold,
   labConnection,
   labDir,
   labExec,
@@ -17,6 +20,7 @@ import {
   labPing,
   labRun,
   labStart,
+  parseXml,
   waitFor,
 } from "../support/lab";
 import { isHostCommandError, type HostCommandError } from "../../provider/errors";
@@ -82,8 +86,68 @@ describe("the lab's bare hosts", () => {
       eth1Addresses: "0",
       drbdResources: "0",
       heartbeat: "inactive",
+      corosync: "inactive",
+      "corosync-qdevice": "inactive",
+      pacemaker: "inactive",
       guests: "0",
     });
+  });
+
+  test.each(LAB_NODES)("%s has Heartbeat and Pacemaker with Corosync installed, none of them enabled", async (node) => {
+    const installed = await labRun(node, "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' heartbeat pacemaker pacemaker-cli-utils corosync corosync-qdevice crmsh resource-agents");
+    const enabled = await labExec(node, "systemctl is-enabled heartbeat corosync corosync-qdevice pacemaker");
+    expect([installed.trim().split("\n").sort(), enabled.stdout.trim().split("\n")]).toEqual([
+      ["corosync installed", "corosync-qdevice installed", "crmsh installed", "heartbeat installed", "pacemaker installed", "pacemaker-cli-utils installed", "resource-agents installed"],
+      ["disabled", "disabled", "disabled", "disabled"],
+    ]);
+  });
+});
+
+describe("the lab's quorum arbiter", () => {
+  afterAll(async () => {
+    await labArbiter("restore", "ha1");
+  });
+
+  test("corosync-qnetd answers both nodes at 10.0.2.101:5403", async () => {
+    expect([await labArbiterAnswers("ha1"), await labArbiterAnswers("ha2")]).toEqual([true, true]);
+  });
+
+  test("a cut drops the node's established connection at once", async () => {
+    const file = "/run/lab-arbiter-hold";
+    await labArbiterHold("ha1", file);
+    await waitFor(async () => (await labRun("ha1", "ss -Htn state established dst 10.0.2.101")).trim() !== "", {
+      timeoutMs: 30_000,
+      what: "ha1's connection to the arbiter",
+    });
+    expect((await labExec("ha1", `cat ${file}`)).code).not.toBe(0);
+    await labArbiter("cut", "ha1");
+    const ended = await waitFor(async () => (await labExec("ha1", `cat ${file}`)).stdout.trim() || undefined, { timeoutMs: 15_000, what: "the held connection to end" });
+    expect(ended).toBe("0");
+  });
+
+  test("a cut node is not answered, the other node still is, until the node is restored", async () => {
+    await labArbiter("cut", "ha1");
+    expect([await labArbiterAnswers("ha1"), await labArbiterAnswers("ha2")]).toEqual([false, true]);
+    await labArbiter("restore", "ha1");
+    expect(await labArbiterAnswers("ha1")).toBe(true);
+  });
+});
+
+describe("the lab's Pacemaker fence agent", () => {
+  test.each(LAB_NODES)("%s asks the power switch the peer's power state: on", async (node) => {
+    const peer = node === "ha1" ? "ha2" : "ha1";
+    const r = await labExec(node, "fence_xen_ha_lab", { stdin: `action=status\nplug=${peer}\n` });
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+  });
+
+  test("its metadata is a fence agent's, and Pacemaker's fencer takes it", async () => {
+    const own = parseXml(await labRun("ha1", "fence_xen_ha_lab -o metadata"));
+    const fencer = await labRun("ha1", "stonith_admin --metadata --agent fence_xen_ha_lab");
+    expect([own.name, own.attributes.name, fencer]).toEqual(["resource-agent", "fence_xen_ha_lab", expect.stringContaining('<resource-agent name="fence_xen_ha_lab"')]);
+  });
+
+  test("Pacemaker lists it among the fence agents it has", async () => {
+    expect((await labRun("ha1", "stonith_admin --list-installed")).split("\n").map((l) => l.trim())).toContain("fence_xen_ha_lab");
   });
 });
 

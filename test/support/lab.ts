@@ -303,3 +303,76 @@ export async function assignSeedAddresses(nodes: readonly LabNodeName[] = LAB_NO
     }),
   );
 }
+
+export interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+}
+
+/**
+ * A strict well-formedness check of the XML subset the lab's fence agents print (elements,
+ * attributes in double quotes, text; no prolog, comments or CDATA). Throws on anything else.
+ */
+export function parseXml(text: string): XmlElement {
+  const token = /<\/([A-Za-z_][\w.-]*)\s*>|<([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*)\s*(\/?)>|([^<]+)/y;
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  while (token.lastIndex < text.length) {
+    const at = token.lastIndex;
+    const m = token.exec(text);
+    if (!m) throw new Error(`not XML at offset ${at}: ${JSON.stringify(text.slice(at, at + 40))}`);
+    const [, close, open, attrs, selfClosing, chars] = m;
+    if (chars !== undefined) {
+      if (/&(?!(amp|lt|gt|quot|apos);)/.test(chars)) throw new Error(`a bare & in ${JSON.stringify(chars)}`);
+      if (stack.length === 0 && chars.trim() !== "") throw new Error(`text outside the root: ${JSON.stringify(chars)}`);
+    } else if (open !== undefined) {
+      const attributes: Record<string, string> = {};
+      for (const [, n, v] of (attrs ?? "").matchAll(/([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"/g)) {
+        if (n! in attributes) throw new Error(`attribute ${n} twice on <${open}>`);
+        attributes[n!] = v!;
+      }
+      const element: XmlElement = { name: open, attributes, children: [] };
+      if (stack.length > 0) stack.at(-1)!.children.push(element);
+      else if (root) throw new Error(`a second root <${open}>`);
+      else root = element;
+      if (!selfClosing) stack.push(element);
+    } else if (stack.pop()?.name !== close) {
+      throw new Error(`</${close}> closes nothing open`);
+    }
+  }
+  if (!root || stack.length > 0) throw new Error("unclosed elements or no root");
+  return root;
+}
+
+/** Cuts a node off the lab's quorum arbiter (`cut`) or lets it through again (`restore`). */
+export async function labArbiter(action: "cut" | "restore", node: LabNodeName): Promise<void> {
+  await labScript(["arbiter", action, node]);
+}
+
+/**
+ * A qnetd `preinit` message (message type 0, one TLV: cluster name "lab"), to which corosync-qnetd
+ * answers with a `preinit reply` (type 1) whatever the cluster; written with bash's printf.
+ */
+const QNETD_PREINIT = "\\000\\000\\000\\000\\000\\007\\000\\001\\000\\003lab";
+
+/**
+ * Whether corosync-qnetd answers a node at the lab's arbiter address (10.0.2.101:5403): the node
+ * sends a preinit and reads the reply's type. A guestfwd accepts every connection, so connecting
+ * alone proves nothing; a cut node's connection closes before any answer.
+ */
+export async function labArbiterAnswers(node: LabNodeName): Promise<boolean> {
+  const probe = `timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.101/5403 && printf "${QNETD_PREINIT}" >&3 && head -c 2 <&3 | od -An -tx1'`;
+  const r = await labExec(node, probe, { timeoutMs: 30_000 });
+  return r.stdout.trim() === "00 01";
+}
+
+/**
+ * Opens a connection to the arbiter from a node and keeps it open in the background, once qnetd has
+ * answered its preinit; when the connection ends, the exit code of the reader goes to `file` on the
+ * node (0: the arbiter's side closed it).
+ */
+export async function labArbiterHold(node: LabNodeName, file: string): Promise<void> {
+  const hold = `exec 3<>/dev/tcp/10.0.2.101/5403 && printf "${QNETD_PREINIT}" >&3 && head -c 2 <&3 >/dev/null && cat <&3 >/dev/null`;
+  await labRun(node, `rm -f ${file}; setsid bash -c '(timeout 300 bash -c '"'"'${hold}'"'"'; echo $? >${file}.tmp; mv ${file}.tmp ${file})' </dev/null >/dev/null 2>&1 &`);
+}

@@ -4,6 +4,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startFakeQemu, type FakeQemu } from "../../lab/fence/fake-qemu";
+import { parseXml } from "../support/lab";
 
 /**
  * The STONITH plugin as cluster-glue runs it: `sh PLUGIN ACTION [HOST]` with its parameters in
@@ -216,47 +217,6 @@ describe("reset_delay: who waits in a fence race", () => {
 it("is executable, as cluster-glue requires of a plugin", () => {
   expect(fs.statSync(PLUGIN).mode & 0o100).toBe(0o100);
 });
-
-interface XmlElement {
-  name: string;
-  attributes: Record<string, string>;
-  children: XmlElement[];
-}
-
-/**
- * A strict well-formedness check of the XML subset cluster-glue's plugins print (elements,
- * attributes in double quotes, text; no prolog, comments or CDATA). Throws on anything else.
- */
-function parseXml(text: string): XmlElement {
-  const token = /<\/([A-Za-z_][\w.-]*)\s*>|<([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*\s*=\s*"[^"<]*")*)\s*(\/?)>|([^<]+)/y;
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  while (token.lastIndex < text.length) {
-    const at = token.lastIndex;
-    const m = token.exec(text);
-    if (!m) throw new Error(`not XML at offset ${at}: ${JSON.stringify(text.slice(at, at + 40))}`);
-    const [, close, open, attrs, selfClosing, chars] = m;
-    if (chars !== undefined) {
-      if (/&(?!(amp|lt|gt|quot|apos);)/.test(chars)) throw new Error(`a bare & in ${JSON.stringify(chars)}`);
-      if (stack.length === 0 && chars.trim() !== "") throw new Error(`text outside the root: ${JSON.stringify(chars)}`);
-    } else if (open !== undefined) {
-      const attributes: Record<string, string> = {};
-      for (const [, n, v] of (attrs ?? "").matchAll(/([A-Za-z_][\w.-]*)\s*=\s*"([^"]*)"/g)) {
-        if (n! in attributes) throw new Error(`attribute ${n} twice on <${open}>`);
-        attributes[n!] = v!;
-      }
-      const element: XmlElement = { name: open, attributes, children: [] };
-      if (stack.length > 0) stack.at(-1)!.children.push(element);
-      else if (root) throw new Error(`a second root <${open}>`);
-      else root = element;
-      if (!selfClosing) stack.push(element);
-    } else if (stack.pop()?.name !== close) {
-      throw new Error(`</${close}> closes nothing open`);
-    }
-  }
-  if (!root || stack.length > 0) throw new Error("unclosed elements or no root");
-  return root;
-}
 
 /** A port on which nothing listens. */
 function closedPort(): Promise<number> {
