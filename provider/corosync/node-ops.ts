@@ -3,24 +3,15 @@
  * stopping the stack, and waiting for the membership the inputs describe.
  */
 import { pollUntil } from "../poll";
-import { hostOf, type Host } from "../ssh";
+import { namedHostsOf, type NamedHost } from "../ssh";
 import { buildCorosyncProbeScript, buildInstallPackagesScript, buildMaintenanceScript, buildReloadScript, buildRemoveFilesScript, buildRestartQdeviceScript, buildStartStackScript, buildStopStackScript, corosyncPaths, renderCorosyncConf } from "./render";
 import type { CorosyncClusterInputs } from "./schema";
 import { corosyncDrift, membershipProblems, parseCorosyncProbe, sha256Of, type CorosyncNodeReport } from "./status";
 
-export interface StackNode {
-  index: number;
-  name: string;
-  host: Host;
-}
+export type StackNode = NamedHost;
 
-export async function connectNodes(c: CorosyncClusterInputs, recorded: readonly (string | undefined)[] = []): Promise<StackNode[]> {
-  return Promise.all(
-    c.nodes.map(async (n, index) => {
-      const key = recorded[index];
-      return { index, name: n.name, host: await hostOf(n.connection, key ? { observedHostKey: key } : {}) };
-    }),
-  );
+export function connectNodes(c: CorosyncClusterInputs, recorded: readonly (string | undefined)[] = []): Promise<StackNode[]> {
+  return namedHostsOf(c.nodes, recorded);
 }
 
 export async function probe(node: StackNode): Promise<CorosyncNodeReport> {

@@ -6,18 +6,14 @@
 import { HostCommandError, HostStateError, isHostCommandError } from "../errors";
 import { pollUntil } from "../poll";
 import { redact } from "../shell";
-import { hostOf, type Host } from "../ssh";
+import { namedHostsOf, type NamedHost } from "../ssh";
 import { parseXml } from "../xml";
 import { desiredCib, ownedCib, renderCrm, type CibModel } from "./cib";
 import { buildClearMoveScript, buildForgetResourcesScript, buildLoadScript, buildMoveScript, buildNodeAttributesScript, buildPacemakerProbeScript, MIGRATION_SSH_CONFIG_PATH, renderMigrationSshConfig, splitProbe } from "./render";
 import type { PacemakerConfigInputs } from "./schema";
 import { parseCrmMon, settleProblems, type PacemakerStatus } from "./status";
 
-export interface PacemakerNode {
-  index: number;
-  name: string;
-  host: Host;
-}
+export type PacemakerNode = NamedHost;
 
 export interface ClusterRead {
   node: PacemakerNode;
@@ -25,13 +21,8 @@ export interface ClusterRead {
   status: PacemakerStatus;
 }
 
-export async function connectNodes(c: PacemakerConfigInputs, recorded: readonly (string | undefined)[] = []): Promise<PacemakerNode[]> {
-  return Promise.all(
-    c.nodes.map(async (n, index) => {
-      const key = recorded[index];
-      return { index, name: n.name, host: await hostOf(n.connection, key ? { observedHostKey: key } : {}) };
-    }),
-  );
+export function connectNodes(c: PacemakerConfigInputs, recorded: readonly (string | undefined)[] = []): Promise<PacemakerNode[]> {
+  return namedHostsOf(c.nodes, recorded);
 }
 
 /** Reads the CIB and crm_mon on the first node whose Pacemaker runs in the partition with quorum (else the first that runs). */

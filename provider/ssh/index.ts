@@ -14,5 +14,18 @@ export function hostOf(connection: Connection, state?: Props): Promise<Host> {
   return connect(connection, recorded);
 }
 
+/** One host of a cluster resource: its position in the resource's `nodes` and its name there. */
+export interface NamedHost {
+  index: number;
+  name: string;
+  host: Host;
+}
+
+/** A cluster's nodes at once, in order, each held to the key recorded for it at the same position (`observedHostKeys`). */
+export async function namedHostsOf(nodes: readonly { name: string; connection: Connection }[], recorded: readonly (string | undefined)[] = []): Promise<NamedHost[]> {
+  const hosts = await Promise.all(nodes.map((n, i) => connect(n.connection, recorded[i])));
+  return hosts.map((host, index) => ({ index, name: nodes[index]!.name, host }));
+}
+
 export { closeAll, connect, connectionsOpened } from "./pool";
 export type { Host } from "./host";

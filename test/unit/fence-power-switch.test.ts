@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { handleRequest, parseRequest, secretsEqual, type Machine } from "../../lab/fence/protocol";
 import { hmpOutput, qemuMachine, qemuPid } from "../../lab/fence/qemu";
 import { startFakeQemu, type FakeQemu } from "../../lab/fence/fake-qemu";
+import { listeningPort, waitForFile } from "../support/switch-process";
 
 const SWITCH = path.resolve(__dirname, "../../lab/fence/power-switch.js");
 const SECRET = "0123456789abcdef0123456789abcdef";
@@ -330,21 +331,6 @@ describe("the power switch on loopback", () => {
   });
 });
 
-/** The port from serve's first line, `listening on 127.0.0.1:PORT`. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening on [\d.]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.stderr!.on("data", (d) => (err += d));
-    child.once("exit", (code) => reject(new Error(`serve exited (${code}): ${err}`)));
-  });
-}
-
 /** Sends a request as the plugin does and resolves with the whole answer. */
 function ask(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -358,12 +344,3 @@ function ask(port: number, text: string): Promise<string> {
   });
 }
 
-async function waitForFile(file: string, timeoutMs = 10000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-    if (text.endsWith("\n")) return text;
-    if (Date.now() > deadline) throw new Error(`${file} was not written within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
