@@ -103,7 +103,7 @@ export function runningHost(where: Whereabouts): string | undefined {
 /**
  * Where the guest is, given each host's list (undefined for a host that could not be asked).
  * Present on two hosts is reported as it is, never smoothed over: outside a migration it means one
- * disk written by two guests.
+ * disk written by two guests. A migration in flight (its temporary name on one side) is one guest.
  */
 export function locateGuest(name: string, lists: Readonly<Record<string, readonly DomainEntry[] | undefined>>): Whereabouts {
   const unreachable = Object.keys(lists).filter((h) => lists[h] === undefined);
@@ -112,7 +112,15 @@ export function locateGuest(name: string, lists: Readonly<Record<string, readonl
     const p = presenceIn(list, name);
     return p.presence === "absent" || !p.entry ? [] : [{ host, presence: p.presence, entry: p.entry }];
   });
-  if (found.length > 1) return { where: "several", hosts: found.map((f) => f.host) };
+  if (found.length > 1) {
+    // A live migration lists the guest on both sides for a moment: its own name (or xl's
+    // `--migratedaway`) on the source, `--incoming` on the destination. It counts as one guest,
+    // migrating, on the side that still runs it.
+    const migration = found.length === 2 && found.some((f) => f.presence === "migrating") && found.every((f) => f.presence === "migrating" || f.presence === "running");
+    if (!migration) return { where: "several", hosts: found.map((f) => f.host) };
+    const source = found.find((f) => f.presence === "running") ?? found.find((f) => f.entry.name !== `${name}--incoming`) ?? found[0]!;
+    return { where: "one", host: source.host, presence: "migrating", entry: source.entry };
+  }
   if (found.length === 1) return { where: "one", ...found[0]! };
   return unreachable.length > 0 ? { where: "unknown", unreachable } : { where: "nowhere" };
 }

@@ -62,6 +62,14 @@ describe("where a guest runs", () => {
     expect(locateGuest("test", { ha1: running, ha2: running })).toEqual({ where: "several", hosts: ["ha1", "ha2"] });
   });
 
+  it("counts a live migration in flight (the guest's name on one side, --incoming on the other) as one guest, migrating, on the side that runs it", () => {
+    const incoming = parseDomainList(fixture("xl-list-incoming.txt"));
+    expect(locateGuest("test", { ha1: running, ha2: incoming })).toMatchObject({ where: "one", host: "ha1", presence: "migrating" });
+    expect(runningHost(locateGuest("test", { ha1: running, ha2: incoming }))).toBe("ha1");
+    // Two copies under the real name are never a migration.
+    expect(locateGuest("test", { ha1: running, ha2: running, ha3: incoming })).toEqual({ where: "several", hosts: ["ha1", "ha2", "ha3"] });
+  });
+
   it("does not call a guest stopped when a host could not be asked", () => {
     expect(locateGuest("test", { ha1: empty, ha2: undefined })).toEqual({ where: "unknown", unreachable: ["ha2"] });
   });
