@@ -104,9 +104,13 @@ export function settleProblems(c: PacemakerConfigInputs, s: PacemakerStatus, mov
   return problems;
 }
 
-/** A resource Pacemaker shows active on more than one node: the one thing that must never happen. */
+/**
+ * A resource Pacemaker shows started on more than one node: the one thing that must never happen.
+ * A live migration lists both nodes too, while the resource is on its way (`Stopping` on the
+ * source once `migrate_to` is done): that is not counted.
+ */
 export function runningTwice(s: PacemakerStatus): string[] {
-  return s.resources.filter((r) => r.runningOn.length > 1).map((r) => `${r.id} on ${r.runningOn.join(" and ")}`);
+  return s.resources.filter((r) => r.runningOn.length > 1 && r.role === "Started").map((r) => `${r.id} on ${r.runningOn.join(" and ")}`);
 }
 
 /** Summary per guest for the outputs. */

@@ -142,6 +142,13 @@ describe("crm_mon", () => {
     expect(settleProblems(seed, lost)).toEqual(["the cluster has no quorum"]);
   });
 
+  it("reads a live migration in flight as the lab's Pacemaker 2.1.5 printed it: both nodes listed, not settled, not running twice", () => {
+    const migrating = parseCrmMon(readFileSync(join(__dirname, "fixtures/pacemaker/crm_mon-migrating.xml"), "utf8"));
+    const test = migrating.resources.find((r) => r.id === "test")!;
+    expect([migrating.quorate, migrating.dc, test.role, test.runningOn, runningTwice(migrating)]).toEqual([true, "ha2.domain.local", "Stopping", ["ha2.domain.local", "ha1.domain.local"], []]);
+    expect(settleProblems(seed, migrating)).toContain("test is active on ha2.domain.local and ha1.domain.local");
+  });
+
   it("splits the probe's two documents, and knows a stopped Pacemaker", () => {
     expect(splitProbe("pacemaker stopped\n")).toEqual({ running: false, cib: "", status: "" });
     const s = splitProbe(`--- cib ---\n<configuration/>\n--- crm_mon ---\n${crmMon}`);
