@@ -87,18 +87,21 @@ async function converge(c: CorosyncClusterInputs, nodes: readonly StackNode[], r
 }
 
 export const corosyncClusterLifecycle: Lifecycle = {
-  check: async (olds, news) => checkWith(spec, olds, news),
+  // check runs in every preview and up, for a create as for an update: the warning is seen before anything is made.
+  async check(olds, news) {
+    const result = checkWith(spec, olds, news);
+    const parsed = corosyncClusterSchema.safeParse(result.inputs);
+    if (result.failures.length === 0 && parsed.success && quorumModeOf(parsed.data) === "twoNode") await warn(twoNodeWarning(parsed.data));
+    return result;
+  },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
 
   async diff(_id, olds, news) {
-    const parsed = corosyncClusterSchema.safeParse(news);
-    if (parsed.success && quorumModeOf(parsed.data) === "twoNode") await warn(twoNodeWarning(parsed.data));
     return diffWith(spec, olds, news);
   },
 
   async create(raw) {
     const c = corosyncClusterSchema.parse(raw);
-    if (quorumModeOf(c) === "twoNode") await warn(twoNodeWarning(c));
     const nodes = await connectNodes(c);
     const before = await probeAll(nodes);
     refuseUnfit(c, before);

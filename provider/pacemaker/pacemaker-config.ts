@@ -109,7 +109,6 @@ function movedGuests(before: PacemakerConfigInputs | undefined, c: PacemakerConf
 }
 
 async function apply(c: PacemakerConfigInputs, before: PacemakerConfigInputs | undefined, nodes: readonly PacemakerNode[]): Promise<ClusterRead> {
-  if (!c.fencing) await warn(unfencedWarning);
   if (!(await readCluster(c, nodes))) throw notRunningError(c);
   const read = await awaitQuorateCluster(c, nodes);
   const twice = runningTwice(read.status);
@@ -122,12 +121,16 @@ async function apply(c: PacemakerConfigInputs, before: PacemakerConfigInputs | u
 }
 
 export const pacemakerConfigLifecycle: Lifecycle = {
-  check: async (olds, news) => checkWith(spec, olds, news),
+  // check runs in every preview and up, for a create as for an update: the warning is seen before anything is made.
+  async check(olds, news) {
+    const result = checkWith(spec, olds, news);
+    const parsed = pacemakerConfigSchema.safeParse(result.inputs);
+    if (result.failures.length === 0 && parsed.success && !parsed.data.fencing) await warn(unfencedWarning);
+    return result;
+  },
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
 
   async diff(_id, olds, news) {
-    const parsed = pacemakerConfigSchema.safeParse(news);
-    if (parsed.success && !parsed.data.fencing) await warn(unfencedWarning);
     return diffWith(spec, olds, news);
   },
 

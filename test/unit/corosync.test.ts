@@ -125,3 +125,19 @@ describe("reading a node", () => {
 });
 
 
+
+describe("CorosyncCluster's check", () => {
+  it("warns about two_node in every preview, creates included, and not with an arbiter", async () => {
+    const { corosyncClusterLifecycle } = await import("../../provider/corosync/corosync-cluster");
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      const { arbiter: _a, ...twoNode } = corosyncArgs;
+      expect((await corosyncClusterLifecycle.check({}, twoNode as Record<string, unknown>)).failures).toEqual([]);
+      expect((await corosyncClusterLifecycle.check({}, corosyncArgs as Record<string, unknown>)).failures).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.filter((w) => /no quorum arbiter, so it runs votequorum's two_node/.test(w))).toHaveLength(1);
+  });
+});
