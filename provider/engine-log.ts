@@ -4,6 +4,9 @@
  * the engine hands every provider plugin as its first argument, so `pulumi refresh`, `preview`
  * and `up` print it as a warning. Outside the engine (tests) it goes to stderr.
  */
+import type { z } from "zod";
+import { checkWith, type CheckResult, type Props, type Spec } from "./lifecycle";
+
 type LogFn = (message: string) => Promise<void>;
 
 let sender: LogFn | undefined;
@@ -15,6 +18,18 @@ export async function warn(message: string): Promise<void> {
 
 export async function warnAll(messages: readonly string[]): Promise<void> {
   for (const message of messages) await warn(message);
+}
+
+/**
+ * `checkWith`, then the warning the checked inputs call for, if any. check runs in every preview
+ * and up, for a create as for an update, so the warning is seen before anything is made.
+ */
+export async function checkWithWarning<S extends z.ZodType>(spec: Spec<S>, olds: Props, news: Props, warningOf: (inputs: z.output<S>) => string | undefined): Promise<CheckResult> {
+  const result = checkWith(spec, olds, news);
+  const parsed = spec.schema.safeParse(result.inputs);
+  const warning = result.failures.length === 0 && parsed.success ? warningOf(parsed.data) : undefined;
+  if (warning) await warn(warning);
+  return result;
 }
 
 function engineWarningSender(): LogFn | undefined {

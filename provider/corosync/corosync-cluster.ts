@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
-import { warn } from "../engine-log";
+import { checkWithWarning } from "../engine-log";
 import { RefusedError } from "../errors";
-import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
@@ -87,18 +87,9 @@ async function converge(c: CorosyncClusterInputs, nodes: readonly StackNode[], r
 }
 
 export const corosyncClusterLifecycle: Lifecycle = {
-  // check runs in every preview and up, for a create as for an update: the warning is seen before anything is made.
-  async check(olds, news) {
-    const result = checkWith(spec, olds, news);
-    const parsed = corosyncClusterSchema.safeParse(result.inputs);
-    if (result.failures.length === 0 && parsed.success && quorumModeOf(parsed.data) === "twoNode") await warn(twoNodeWarning(parsed.data));
-    return result;
-  },
+  check: (olds, news) => checkWithWarning(spec, olds, news, (c) => (quorumModeOf(c) === "twoNode" ? twoNodeWarning(c) : undefined)),
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
-
-  async diff(_id, olds, news) {
-    return diffWith(spec, olds, news);
-  },
+  diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {
     const c = corosyncClusterSchema.parse(raw);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ArgsOf } from "../args";
-import { warn } from "../engine-log";
-import { checkWith, diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
+import { checkWithWarning, warn } from "../engine-log";
+import { diffWith, PartialCreateError, type Lifecycle, type Props } from "../lifecycle";
 import { holdsDrift, refreshedInputs } from "../refreshed-inputs";
 import { secretInput } from "../secret-input";
 import { providerFor } from "../shim";
@@ -121,18 +121,9 @@ async function apply(c: PacemakerConfigInputs, before: PacemakerConfigInputs | u
 }
 
 export const pacemakerConfigLifecycle: Lifecycle = {
-  // check runs in every preview and up, for a create as for an update: the warning is seen before anything is made.
-  async check(olds, news) {
-    const result = checkWith(spec, olds, news);
-    const parsed = pacemakerConfigSchema.safeParse(result.inputs);
-    if (result.failures.length === 0 && parsed.success && !parsed.data.fencing) await warn(unfencedWarning);
-    return result;
-  },
+  check: (olds, news) => checkWithWarning(spec, olds, news, (c) => (c.fencing ? undefined : unfencedWarning)),
   refreshedInputs: (props) => refreshedInputs(spec.schema, props, ["drift"]),
-
-  async diff(_id, olds, news) {
-    return diffWith(spec, olds, news);
-  },
+  diff: async (_id, olds, news) => diffWith(spec, olds, news),
 
   async create(raw) {
     const c = pacemakerConfigSchema.parse(raw);
