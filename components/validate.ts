@@ -6,11 +6,10 @@
 import { z } from "zod";
 import { drbdResourceSchema, MAX_MINOR, metaVolumeBytesNeeded, nodeName as drbdNodeName, resourceName } from "../provider/drbd/schema";
 import type { InputFailure } from "../provider/errors";
-import { stonithNodeProblems } from "../provider/heartbeat/fencing";
-import { authKey, heartbeatClusterSchema, stonithSchema } from "../provider/heartbeat/schema";
+import { authKey, heartbeatClusterSchema } from "../provider/heartbeat/schema";
 import { arbiterSchema, clusterName, corosyncAuthKey, corosyncClusterSchema } from "../provider/corosync/schema";
 import { fenceDeviceSchema, pacemakerConfigSchema } from "../provider/pacemaker/schema";
-import { formatPath, isUnknown, parseInputs, UNKNOWN } from "../provider/inputs";
+import { parseInputs } from "../provider/inputs";
 import { blockDevice, logicalVolumeName, lvmName } from "../provider/lvm/schema";
 import { formatBytes } from "../provider/lvm/size";
 import { prefixLength } from "../provider/network/schema";
@@ -22,16 +21,10 @@ import { diskNumberingOf } from "./drbd-numbering";
 import type { ClusterVmArgs, TwoNodeXenHaArgs } from "./types";
 import { isDeferred } from "./deferred";
 import { wantsDopdFencing } from "./fencing";
+import { isKnown, knownParts } from "./known-parts";
+import { managerFailures, stonithFailures } from "./validate-manager";
 
 export { isDeferred };
-
-/** The args with every value not known yet replaced by the engine's unknown sentinel, which validation skips. */
-function knownParts(value: unknown): unknown {
-  if (isDeferred(value)) return UNKNOWN;
-  if (Array.isArray(value)) return value.map(knownParts);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownParts(v)]));
-  return value;
-}
 
 /** A child schema's fields less those the component sets itself, each optional when `optional`. */
 const fieldsOf = (shape: Record<string, z.ZodType>, omit: readonly string[], optional = false) =>
@@ -228,33 +221,6 @@ function numberingFailures(vms: readonly ClusterVmArgs[], metaBytes: number | un
     }
   });
   return failures;
-}
-
-const isKnown = (v: unknown): v is string | number => (typeof v === "string" || typeof v === "number") && !isUnknown(v);
-
-/** The manager chosen needs its settings, and Pacemaker needs fencing unless the program opts out. */
-function managerFailures(args: TwoNodeXenHaArgs): InputFailure[] {
-  if (args.clusterManager === "pacemaker") {
-    if (!args.pacemaker) return [{ property: "pacemaker", reason: 'is required with clusterManager: "pacemaker": at least pacemaker.authKey (Corosync\'s key) and pacemaker.fencing' }];
-    if (!args.pacemaker.fencing && args.pacemaker.allowNoFencing !== true) {
-      return [{
-        property: "pacemaker.fencing",
-        reason: "is required: without fencing a node that loses sight of its peer may start guests the peer still runs, on the same DRBD disks. " +
-          "Give one device per node (fence_ipmilan for a BMC, fence_xen_ha_lab in the lab), or set pacemaker.allowNoFencing: true to run with stonith-enabled=false knowingly",
-      }];
-    }
-    return [];
-  }
-  return args.heartbeat ? [] : [{ property: "heartbeat", reason: 'is required with the default clusterManager ("heartbeat"): at least heartbeat.authKey' }];
-}
-
-/** HeartbeatCluster's check that each STONITH device names the node it powers, by the component's host names. */
-function stonithFailures(args: TwoNodeXenHaArgs): InputFailure[] {
-  const hostnames = (Array.isArray(args.nodes) ? args.nodes : []).map((n) => n?.hostname);
-  const stonith = stonithSchema.safeParse(knownParts(args.heartbeat?.stonith));
-  const [a, b] = hostnames;
-  if (!stonith.success || !isKnown(a) || !isKnown(b)) return [];
-  return stonithNodeProblems(stonith.data, [String(a), String(b)]).map((p) => ({ property: formatPath(["heartbeat", "stonith", ...p.path]), reason: p.message }));
 }
 
 /** What XenToolsImage would refuse in a VM installed with xen-tools, named by the VM's own fields. */
