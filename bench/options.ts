@@ -10,13 +10,14 @@ export interface BenchOptions {
   outDir: string;
   /** The phases to run (default all). */
   phases: Phase[];
-  /** Samples of each failover, migration, no-op and volume case (default 3, or 1 with --quick). */
-  runs: number;
+  /** Samples of each failover, migration, no-op and volume case; unset: each phase's own default. */
+  runs?: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--phases build,noop,failover,migration,volume] [--out DIR]
   --quick     1 VM, one sample of each, 256 MiB volumes only
-  --runs N    samples of each failover, migration, no-op and volume case (default 3; 1 with --quick)
+  --runs N    samples of each failover, migration, no-op and volume case (default: failover 3,
+              no-op 2, migration 1 round trip, volume 1 per size; 1 of each with --quick)
   --phases    the phases to run, comma-separated (default all)
   --out DIR   where results.json, results.md and results.svg go (default bench/results)`;
 
@@ -59,7 +60,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
     }
   }
-  return { quick, outDir, phases, runs: runs ?? (quick ? 1 : 3) };
+  return runs === undefined ? { quick, outDir, phases } : { quick, outDir, phases, runs };
 }
 
 /** What a run measures, decided by its options. */
@@ -72,12 +73,34 @@ export interface BenchPlan {
   noopVms: number[];
   /** Volume sizes (MiB) made until usable, skip-sync and full sync. */
   volumeSizesMiB: number[];
-  runs: number;
+  runs: PhaseRuns;
   phases: Phase[];
+}
+
+/** How many times each phase measures each of its cases. */
+export interface PhaseRuns {
+  failover: number;
+  noop: number;
+  /** Round trips: one move there and one back by each method. */
+  migration: number;
+  /** Per volume size. */
+  volume: number;
+}
+
+/**
+ * The full mode spends its runs where the lab is noisy and a run is cheap: failover is a race of
+ * timers, worth a median of three; a 2 GiB full sync is linear and takes minutes, once per size.
+ */
+const FULL_RUNS: PhaseRuns = { failover: 3, noop: 2, migration: 1, volume: 1 };
+const QUICK_RUNS: PhaseRuns = { failover: 1, noop: 1, migration: 1, volume: 1 };
+
+function runsOf(o: BenchOptions): PhaseRuns {
+  if (o.runs !== undefined) return { failover: o.runs, noop: o.runs, migration: o.runs, volume: o.runs };
+  return o.quick ? QUICK_RUNS : FULL_RUNS;
 }
 
 export function planOf(o: BenchOptions): BenchPlan {
   return o.quick
-    ? { buildVms: [1], plainSyncs: ["skip"], noopVms: [1], volumeSizesMiB: [256], runs: o.runs, phases: o.phases }
-    : { buildVms: [1, 3], plainSyncs: ["skip", "full"], noopVms: [1, 3, 6], volumeSizesMiB: [256, 1024, 2048], runs: o.runs, phases: o.phases };
+    ? { buildVms: [1], plainSyncs: ["skip"], noopVms: [1], volumeSizesMiB: [256], runs: runsOf(o), phases: o.phases }
+    : { buildVms: [1, 3], plainSyncs: ["skip", "full"], noopVms: [1, 3, 6], volumeSizesMiB: [256, 1024, 2048], runs: runsOf(o), phases: o.phases };
 }

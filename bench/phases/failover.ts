@@ -21,7 +21,7 @@ const ANSWER_LIMIT_S = 900;
  * `restartAfterLast`.
  */
 export async function failoverRuns(ctx: BenchContext, subject: string, role: Role, vm: BenchVm, restartAfterLast: boolean): Promise<void> {
-  for (let run = 1; run <= ctx.plan.runs; run++) {
+  for (let run = 1; run <= ctx.plan.runs.failover; run++) {
     try {
       await waitSettled(vm, DEAD);
       const offset = await clockOffset(SURVIVOR);
@@ -47,7 +47,7 @@ export async function failoverRuns(ctx: BenchContext, subject: string, role: Rol
     } catch (err) {
       ctx.recorder.failure("failover", subject, {}, err);
     }
-    if (run < ctx.plan.runs || restartAfterLast) {
+    if (run < ctx.plan.runs.failover || restartAfterLast) {
       await labStart(DEAD);
       await waitSettled(vm, DEAD);
     }

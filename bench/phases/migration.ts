@@ -18,7 +18,7 @@ export async function migrationPhase(ctx: BenchContext, cluster: ClusterStack): 
   const vm = cluster.desired.vms[0]!;
   const home = vm.home;
   const away = peerOf(home);
-  for (let run = 0; run < ctx.plan.runs; run++) {
+  for (let run = 0; run < ctx.plan.runs.migration; run++) {
     for (const [from, to] of [[home, away], [away, home]] as const) {
       await attempt(ctx, "xl migrate", "baseline", () => move(ctx, vm, from, to, "xl migrate", "baseline", () => rawMigrate(vm, from, to)));
     }

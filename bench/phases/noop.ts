@@ -18,7 +18,7 @@ export type NoopOp = (typeof NOOP_OPS)[number];
 /** Commands of the replay in flight at once per host: sshd starts refusing beyond 10 unauthenticated connections. */
 export const REPLAY_CONCURRENCY = 4;
 
-/** Grows the cluster to `vms` guests if needed, converges it, then measures each operation `plan.runs` times. */
+/** Grows the cluster to `vms` guests if needed, converges it, then measures each operation `plan.runs.noop` times. */
 export async function noopPhase(ctx: BenchContext, cluster: ClusterStack, vms: number): Promise<void> {
   if (cluster.desired.vms.length !== vms) {
     cluster.desired.vms = benchVms(vms);
@@ -30,7 +30,7 @@ export async function noopPhase(ctx: BenchContext, cluster: ClusterStack, vms: n
   const resources = await resourcesPerNode(cluster);
   await installCounters();
   try {
-    for (let run = 0; run < ctx.plan.runs; run++) {
+    for (let run = 0; run < ctx.plan.runs.noop; run++) {
       for (const op of NOOP_OPS) {
         try {
           await measure(ctx, cluster, vms, op, resources);

@@ -12,7 +12,7 @@ export async function volumePhase(ctx: BenchContext): Promise<void> {
   const stack = await createEngineStack({ program: volumeProgram(desired), projectName: "bench-volume", onOutput: engineLog });
   try {
     for (const sizeMiB of ctx.plan.volumeSizesMiB) {
-      for (let run = 0; run < ctx.plan.runs; run++) {
+      for (let run = 0; run < ctx.plan.runs.volume; run++) {
         for (const sync of ["skip", "full"] as SyncMode[]) {
           desired.sizeMiB = sizeMiB;
           desired.sync = sync;

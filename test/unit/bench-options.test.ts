@@ -2,13 +2,18 @@ import { parseArgs, planOf } from "../../bench/options";
 import { benchVms, metaVolumeMiB, plainScriptArgs } from "../../bench/vms";
 
 describe("the benchmark's command line", () => {
-  it("runs everything three times into bench/results by default", () => {
-    expect(parseArgs([], "out")).toEqual({ quick: false, outDir: "out", phases: ["build", "noop", "failover", "migration", "volume"], runs: 3 });
+  it("runs every phase into bench/results by default, each its own number of times", () => {
+    expect(parseArgs([], "out")).toEqual({ quick: false, outDir: "out", phases: ["build", "noop", "failover", "migration", "volume"] });
+    expect(planOf(parseArgs([], "out")).runs).toEqual({ failover: 3, noop: 2, migration: 1, volume: 1 });
+  });
+
+  it("takes one number of runs for every phase from --runs, in quick mode too", () => {
+    expect(planOf(parseArgs(["--quick", "--runs", "4"], "out")).runs).toEqual({ failover: 4, noop: 4, migration: 4, volume: 4 });
   });
 
   it("measures one VM, one sample of each and the smallest volume in quick mode", () => {
     const plan = planOf(parseArgs(["--quick"], "out"));
-    expect([plan.buildVms, plan.noopVms, plan.volumeSizesMiB, plan.runs]).toEqual([[1], [1], [256], 1]);
+    expect([plan.buildVms, plan.noopVms, plan.volumeSizesMiB, plan.runs]).toEqual([[1], [1], [256], { failover: 1, noop: 1, migration: 1, volume: 1 }]);
   });
 
   it("measures 1, 3 and 6 VMs and volumes of 256 MiB, 1 GiB and 2 GiB in full mode", () => {
