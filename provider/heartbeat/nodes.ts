@@ -34,7 +34,7 @@ export type Reports = [HeartbeatNodeReport | undefined, HeartbeatNodeReport | un
 
 /** How the resource scripts reach the peer dom0: the migration SSH set up between the dom0s. */
 export function scriptOptions(authKeyIndex: number, release = false): ResourceScriptOptions & { authKeyIndex: number } {
-  return { sshCommand: migrationSshCommand().text, authKeyIndex, ...(release ? { release } : {}) };
+  return { sshCommand: (seconds) => migrationSshCommand(seconds).text, authKeyIndex, ...(release ? { release } : {}) };
 }
 
 /** One node, held to its pinned host key or the one recorded in state. */

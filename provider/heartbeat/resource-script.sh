@@ -1,8 +1,8 @@
 #!/bin/sh
-# shellcheck disable=SC2086 # $SSH is a command with its options: split on purpose
+# shellcheck disable=SC2086 # $SSH and $CHECK_SSH are commands with their options: split on purpose
 # The body of the Heartbeat resource scripts (see resource-script.ts). Each installed script is its
 # header, its settings as quoted assignments (GROUP, AUTO_DIR, TOOLSTACK, ON_STOP, MIGRATION_TARGET,
-# PEER_ADDRESSES, SSH, CHECK_TIMEOUT, MIGRATION_TIMEOUT, SHUTDOWN_TIMEOUT, START_TIMEOUT,
+# PEER_ADDRESSES, SSH, CHECK_SSH, CHECK_TIMEOUT, MIGRATION_TIMEOUT, SHUTDOWN_TIMEOUT, START_TIMEOUT,
 # DRBD_SETTLE) and then every line below the marker, unchanged.
 set -u
 # --- body ---
@@ -33,25 +33,40 @@ runs_here() { "$TOOLSTACK" list "$1" >/dev/null 2>&1; }
 # address, not one per DomU.
 SILENT=""
 
-# Sets where to running, absent or unknown: whether the peer dom0 runs the DomU, asked over the
-# crossover link first, then over the public one. Not run in a subshell, so SILENT is kept.
+# Sets where to running, absent or unknown: whether the peer dom0 runs the DomU. Every address of
+# the peer is asked at once, so a dead peer costs one connect timeout, not one per address; the
+# answers are read crossover link first, and the first that says running or absent decides. Not
+# run in a subshell, so SILENT is kept.
 peer_runs() {
+  where=unknown
+  answers=$(mktemp -d) || return 0
+  jobs=""
   for address in $PEER_ADDRESSES; do
     case " $SILENT " in *" $address "*) continue ;; esac
-    answer=$(timeout "$CHECK_TIMEOUT" $SSH "$address" "$TOOLSTACK" list "$1" 2>&1)
+    timeout "$CHECK_TIMEOUT" $CHECK_SSH "$address" "$TOOLSTACK" list "$1" >"$answers/$address" 2>&1 &
+    jobs="$jobs $address=$!"
+  done
+  for job in $jobs; do
+    address=${job%=*}
+    if [ "$where" != unknown ]; then
+      kill "${job##*=}" 2>/dev/null
+      continue
+    fi
+    wait "${job##*=}"
     rc=$?
-    if [ "$rc" -eq 0 ]; then where=running; return; fi
+    if [ "$rc" -eq 0 ]; then where=running; continue; fi
     # 255 is ssh's own failure (unreachable, refused), 124 timeout's: no answer came back.
     if [ "$rc" -eq 255 ] || [ "$rc" -eq 124 ]; then
       SILENT="$SILENT $address"
       continue
     fi
+    answer=$(cat "$answers/$address")
     case "$answer" in
-      *"invalid domain identifier"* | *"does not exist"*) where=absent; return ;;
+      *"invalid domain identifier"* | *"does not exist"*) where=absent; continue ;;
     esac
     log "the peer at $address could not say whether $1 runs there: $answer"
   done
-  where=unknown
+  rm -rf "$answers"
 }
 
 # The DRBD resources of a config's drbd: disks (block-drbd's 'drbd:RES,xvda,w').

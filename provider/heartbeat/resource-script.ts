@@ -13,12 +13,16 @@ export function resourceScriptPath(c: HeartbeatClusterInputs, group: NodeIndex):
   return `${resourceDirectory}/${c.resourceGroups[group].name}`;
 }
 
+/** A live peer accepts at once; a migration is worth waiting longer for than a check. */
+const MIGRATION_CONNECT_TIMEOUT_SECONDS = 15;
+
 export interface ResourceScriptOptions {
   /**
-   * The ssh command the script reaches the peer dom0 with, for its checks and for `xl migrate -s`.
-   * Default: plain ssh, no prompts, the peer SSH timeout.
+   * The ssh command the script reaches the peer dom0 with, given the seconds it may wait to
+   * connect: with the peer SSH timeout for its checks, with 15 s for `xl migrate -s`.
+   * Default: plain ssh, no prompts.
    */
-  sshCommand?: string;
+  sshCommand?: (connectTimeoutSeconds: number) => string;
   /**
    * Write the script that releases the guests from Heartbeat: its stop leaves them running where
    * they are, so Heartbeat can be stopped (to remove or rebuild the cluster) without moving them.
@@ -33,7 +37,7 @@ export interface ResourceScriptOptions {
 export function renderResourceScript(c: HeartbeatClusterInputs, node: NodeIndex, group: NodeIndex, options: ResourceScriptOptions = {}): string {
   const peer = c.nodes[peerOf(node)];
   const g = c.resourceGroups[group];
-  const ssh = options.sshCommand ?? `ssh -o BatchMode=yes -o ConnectTimeout=${c.peerSshTimeoutSeconds}`;
+  const ssh = options.sshCommand ?? ((seconds: number) => `ssh -o BatchMode=yes -o ConnectTimeout=${seconds}`);
   const settings: [string, string | number][] = [
     ["GROUP", g.name],
     ["AUTO_DIR", g.autoDirectory],
@@ -41,7 +45,8 @@ export function renderResourceScript(c: HeartbeatClusterInputs, node: NodeIndex,
     ["ON_STOP", options.release ? "leave" : c.migrateOnStop ? "migrate" : "shutdown"],
     ["MIGRATION_TARGET", crossoverNameOf(peer)],
     ["PEER_ADDRESSES", `${peer.crossoverAddress} ${peer.publicAddress}`],
-    ["SSH", ssh],
+    ["SSH", ssh(MIGRATION_CONNECT_TIMEOUT_SECONDS)],
+    ["CHECK_SSH", ssh(c.peerSshTimeoutSeconds)],
     ["CHECK_TIMEOUT", c.peerSshTimeoutSeconds + 10],
     ["MIGRATION_TIMEOUT", c.migrationTimeoutSeconds],
     ["SHUTDOWN_TIMEOUT", c.shutdownTimeoutSeconds],

@@ -26,8 +26,8 @@ export function saveImagePath(name: string): string {
 }
 
 /** The ssh that xl migrate and the image copy run: our key, our pinned known_hosts, never a prompt. */
-export function migrationSshCommand(): Shell {
-  return sh`ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o ${`UserKnownHostsFile=${MIGRATION_KNOWN_HOSTS_PATH}`} -o ConnectTimeout=15 -i ${MIGRATION_KEY_PATH}`;
+export function migrationSshCommand(connectTimeoutSeconds = 15): Shell {
+  return sh`ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o ${`UserKnownHostsFile=${MIGRATION_KNOWN_HOSTS_PATH}`} -o ${`ConnectTimeout=${connectTimeoutSeconds}`} -i ${MIGRATION_KEY_PATH}`;
 }
 
 /** Streams a saved guest to the peer; its gate writes it to the same path there. */

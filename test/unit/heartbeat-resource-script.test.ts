@@ -34,12 +34,21 @@ const STUBS: Record<string, string> = {
 case "$1" in
   list) grep -qx "$2" "$S/here" 2>/dev/null && exit 0; sed "s/^nosuch /$2 /" "$F/xl-list-not-found.txt" >&2; exit 1 ;;
   create) n=$(basename "$2" .cfg); [ -e "$S/create-fails" ] && exit 1; echo "$n" >>"$S/here" ;;
-  migrate) [ -e "$S/migrate-fails" ] && exit 1; n=$5; grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
+  migrate) [ -e "$S/migrate-fails" ] && exit 1; n=$4; grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
   shutdown|destroy) n=$(eval echo \\$$#); grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
 esac`,
-  // $S/peer.ADDRESS holds running, absent or down (ssh cannot connect).
+  // $S/peer.ADDRESS holds running, absent, down (ssh cannot connect) or together: down, once every
+  // address in $S/together has been asked (or after 5 s, noted in $S/alone).
   ssh: `while [ "$1" = -o ] || [ "$1" = -i ]; do shift 2; done
 echo "ssh $*" >>"$S/calls"
+if [ "$(cat "$S/peer.$1" 2>/dev/null)" = together ]; then
+  touch "$S/asked.$1"
+  i=0
+  for a in $(cat "$S/together"); do
+    until [ -e "$S/asked.$a" ] || [ "$i" -ge 50 ]; do /bin/sleep 0.1; i=$((i + 1)); done
+  done
+  [ "$i" -ge 50 ] && echo "$1" >>"$S/alone"
+fi
 case "$(cat "$S/peer.$1" 2>/dev/null || echo down)" in
   running) exit 0 ;;
   absent) sed "s/^nosuch /$4 /" "$F/xl-list-not-found.txt" >&2; exit 1 ;;
@@ -114,7 +123,7 @@ describe("the resource script's start", () => {
     const n = node();
     n.set("peer.192.168.1.101", "absent");
     const r = n.run("start");
-    expect([r.log.includes("could not say"), r.log.includes("does not answer"), r.calls.filter((c) => c.startsWith("ssh"))]).toEqual([false, false, ["ssh 192.168.1.101 xl list test"]]);
+    expect([r.code, r.log.includes("could not say"), r.log.includes("does not answer"), r.calls]).toEqual([0, false, false, expect.arrayContaining(["ssh 192.168.1.101 xl list test"])]);
   });
 
   it("refuses a DomU that still runs on the peer, and says why", () => {
@@ -129,13 +138,23 @@ describe("the resource script's start", () => {
     symlinkSync(join(n.dir, "test.cfg"), join(n.auto, "web"));
     for (const res of ["test-disk", "test-swap"]) n.set(`cstate.${res}`, "WFConnection\n");
     const r = n.run("start");
-    expect(r.calls.filter((c) => c.startsWith("ssh"))).toEqual(["ssh 192.168.1.101 xl list test", "ssh 10.1.1.101 xl list test"]);
+    expect(r.calls.filter((c) => c.startsWith("ssh")).sort()).toEqual(["ssh 10.1.1.101 xl list test", "ssh 192.168.1.101 xl list test"]);
   });
 
-  it("asks over the public link when the crossover link does not answer", () => {
+  it("asks all of a dead peer's addresses at once: it costs one connect timeout, not one per address", () => {
+    const n = node();
+    for (const res of ["test-disk", "test-swap"]) n.set(`cstate.${res}`, "WFConnection\n");
+    n.set("together", "192.168.1.101 10.1.1.101\n");
+    for (const address of ["192.168.1.101", "10.1.1.101"]) n.set(`peer.${address}`, "together");
+    const r = n.run("start");
+    expect([r.code, n.here(), existsSync(join(n.state, "alone"))]).toEqual([0, ["test"], false]);
+  });
+
+  it("refuses when the public link says the peer runs it and the crossover link does not answer", () => {
     const n = node();
     n.set("peer.10.1.1.101", "running");
-    expect(n.run("start").calls.filter((c) => c.startsWith("ssh"))).toEqual(["ssh 192.168.1.101 xl list test", "ssh 10.1.1.101 xl list test"]);
+    const r = n.run("start");
+    expect([r.code, n.here(), r.calls.filter((c) => c.startsWith("ssh")).sort()]).toEqual([1, [], ["ssh 10.1.1.101 xl list test", "ssh 192.168.1.101 xl list test"]]);
   });
 
   it("starts after a hard kill of the peer: no SSH answer and DRBD no longer connected", () => {
@@ -206,7 +225,8 @@ describe("the resource script's stop", () => {
     const n = node();
     n.set("here", "test\n");
     const r = n.run("stop");
-    expect([r.code, n.here(), r.calls]).toEqual([0, [], expect.arrayContaining(["xl migrate -s ssh -o BatchMode=yes -o ConnectTimeout=5 test ha2X"])]);
+    expect([r.code, n.here(), r.calls]).toEqual([0, [], expect.arrayContaining(["xl migrate -s ssh -o BatchMode=yes -o ConnectTimeout=15 test ha2X"])]);
+    expect(r.calls.some((c) => c.startsWith("xl shutdown"))).toBe(false);
   });
 
   it("shuts the DomU down when the migration fails", () => {
@@ -277,7 +297,12 @@ describe("the resource script's text", () => {
   });
 
   it("quotes every setting", () => {
-    expect(renderResourceScript(cluster("/etc/xen/auto/HA1"), 0, 0, { sshCommand: "ssh -i /root/.ssh/it's" })).toContain(`SSH='ssh -i /root/.ssh/it'\\''s'`);
+    expect(renderResourceScript(cluster("/etc/xen/auto/HA1"), 0, 0, { sshCommand: () => "ssh -i /root/.ssh/it's" })).toContain(`SSH='ssh -i /root/.ssh/it'\\''s'`);
+  });
+
+  it("waits the peer SSH timeout to connect for its checks, and longer for a migration", () => {
+    const text = renderResourceScript(cluster("/etc/xen/auto/HA1", { peerSshTimeoutSeconds: 3 }), 0, 0, { sshCommand: (seconds) => `ssh -o ConnectTimeout=${seconds}` });
+    expect([text.match(/^CHECK_SSH=.*$/m)?.[0], text.match(/^SSH=.*$/m)?.[0]]).toEqual(["CHECK_SSH='ssh -o ConnectTimeout=3'", "SSH='ssh -o ConnectTimeout=15'"]);
   });
 
   it("is a valid POSIX shell script", () => {

@@ -24,7 +24,7 @@ const labSwitch = (n: 1 | 2) => ({ hostlist: `ha${n}.domain.local:ha${n}`, switc
 
 const seed = heartbeatClusterSchema.parse(seedArgs);
 const fenced = heartbeatClusterSchema.parse({ ...seedArgs, stonith: ipmi });
-const options = { sshCommand: "ssh -o BatchMode=yes" };
+const options = { sshCommand: () => "ssh -o BatchMode=yes" };
 
 function failures(change: Partial<HeartbeatClusterInputArgs> | Record<string, unknown>): string[] {
   const parsed = parseInputs(heartbeatClusterSchema, { ...seedArgs, ...change });
@@ -42,8 +42,8 @@ describe("ha.cf without fencing", () => {
     ["/etc/ha.d/haresources", "0644", "c1228fb63a2053c6e65d21be7d6bca9233ffaf03b62e53f9bd82ccd2cb062e68"],
   ];
   const scriptsBefore = [
-    ["ea2d3737188c53918bbc7b351dbbc976adc05fe84ff640660e57b004ea5c7e51", "8e45a1701d3b510041218b691b57a4c32f6b52aa42d024e47d36d6b670c62c09"],
-    ["bbd3a869ba95d92e691c66ddff0942a9bf950480534cb3763d4516203f83ca52", "1c40afdc2c6e8fc6f00796ce6b2e253c5e19d01d3641d3c5264e0ac092fce3c9"],
+    ["7f27b5f7626a22d31a3d222015b17a0d461505f66711d417b69c2009a4d8194a", "2e0e3efd8c6ac1948b04ee022a0ad7c7af0240c8808ecf29d14f61e1572bf521"],
+    ["cdd63c6d015fb137d68ac61aa1695740478bc0afe736bf0ac4abef6c23196180", "95d72d14395f0f11b679e4b5502406eccf02755e020b63c011a7463c7ee47b9e"],
   ];
   const digests = (args: HeartbeatClusterInputArgs, node: 0 | 1) =>
     heartbeatFiles(heartbeatClusterSchema.parse(args), node, options).map((f) => [f.path, f.mode, sha256Of(f.content)]);
