@@ -6,6 +6,7 @@ import { pollUntil } from "../poll";
 import { hostOf, type Host } from "../ssh";
 import { migrationSshCommand } from "../xen/migration";
 import {
+  autoLinks,
   buildAutoLinksScript,
   buildDisableStockXendomainsScript,
   buildInstallAndReloadScript,
@@ -79,11 +80,11 @@ export async function installAndReload(node: ClusterNode, files: readonly (Pick<
  * scripts at each event) are written in place; ha.cf and authkeys are reloaded.
  */
 export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, report: HeartbeatNodeReport | undefined, authKeyIndex: number): Promise<void> {
-  const plan = planNodeInstall(c, heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)), report);
+  const plan = planNodeInstall(c, heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)), autoLinks(c), report);
   for (const f of plan.write) await node.host.writeFile(f.path, f.content, { mode: f.mode });
   await installAndReload(node, plan.reload);
-  await node.host.exec(buildAutoLinksScript(c));
-  await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
+  if (plan.autoLinks) await node.host.exec(buildAutoLinksScript(c));
+  if (plan.disableStockXendomains) await node.host.exec(buildDisableStockXendomainsScript(c.toolstack));
   if (plan.dopdPermissions) await node.host.exec(buildDopdPermissionsScript());
   if (plan.bootGate === "remove") await node.host.exec(buildRemoveBootGateScript());
   if (plan.bootGate === "reloadSystemd") await node.host.exec(buildSystemdReloadScript());
