@@ -69,7 +69,8 @@ async function main(): Promise<void> {
       if (has("migration")) await step("migration", "moves", {}, () => migrationPhase(ctx, c));
       if (has("volume")) await step("volume", "volumes", {}, () => volumePhase(ctx));
       const more = has("noop") ? plan.noopVms.filter((n) => n > 1) : [];
-      if (has("failover")) await failoverRuns(ctx, "package (Heartbeat and its resource scripts)", "package", vm0, more.length > 0);
+      // From wherever the migration phase left the guest (its home moves with it).
+      if (has("failover")) await failoverRuns(ctx, "package (Heartbeat and its resource scripts)", "package", c.desired.vms[0]!, more.length > 0);
       for (const vms of more) await step("noop", "pulumi preview/refresh/up", { vms }, () => noopPhase(ctx, c, vms));
     } finally {
       await c.stack.dispose({ destroy: false, removeStack: false });

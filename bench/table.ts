@@ -6,7 +6,7 @@ import { summarize } from "./stats";
 export const PHASE_TITLES: Record<Phase, string> = {
   build: "Building the cluster from bare hosts",
   noop: "Doing nothing as the cluster grows: no-op preview, refresh and up",
-  failover: "Failover: from the hard kill of ha1 to the guest answering ping on ha2",
+  failover: "Failover: from the hard kill of the guest's node to the guest answering ping on the other",
   migration: "Live migration of a running guest",
   volume: "A new replicated volume until UpToDate on both nodes",
 };

@@ -14,15 +14,22 @@ import { seconds, type BenchContext, type ClusterStack } from "./context";
 /** The node that pings the guest during every move, so both sides are measured alike. */
 const PINGER: LabNodeName = "ha2";
 
+/**
+ * `runs` round trips by each method. Without `plan.packageMovesBack` the package's last move is not
+ * undone: the guest stays on the other node with its home there, and the failover starts from it.
+ */
 export async function migrationPhase(ctx: BenchContext, cluster: ClusterStack): Promise<void> {
   const vm = cluster.desired.vms[0]!;
   const home = vm.home;
   const away = peerOf(home);
-  for (let run = 0; run < ctx.plan.runs.migration; run++) {
+  const runs = ctx.plan.runs.migration;
+  for (let run = 0; run < runs; run++) {
     for (const [from, to] of [[home, away], [away, home]] as const) {
       await attempt(ctx, "xl migrate", "baseline", () => move(ctx, vm, from, to, "xl migrate", "baseline", () => rawMigrate(vm, from, to)));
     }
-    for (const [from, to] of [[home, away], [away, home]] as const) {
+    const last = run === runs - 1;
+    const moves = last && !ctx.plan.packageMovesBack ? ([[home, away]] as const) : ([[home, away], [away, home]] as const);
+    for (const [from, to] of moves) {
       await attempt(ctx, "pulumi up (home changed)", "package", () =>
         move(ctx, vm, from, to, "pulumi up (home changed)", "package", async () => {
           cluster.desired.vms = cluster.desired.vms.map((v) => (v.name === vm.name ? { ...v, home: to } : v));
@@ -31,7 +38,6 @@ export async function migrationPhase(ctx: BenchContext, cluster: ClusterStack): 
       );
     }
   }
-  cluster.desired.vms = cluster.desired.vms.map((v) => (v.name === vm.name ? { ...v, home } : v));
 }
 
 async function attempt(ctx: BenchContext, subject: string, _role: string, fn: () => Promise<void>): Promise<void> {

@@ -21,6 +21,10 @@ describe("the benchmark's command line", () => {
     expect([plan.buildVms, plan.plainSyncs, plan.noopVms, plan.volumeSizesMiB]).toEqual([[1, 3], ["skip", "full"], [1, 3, 6], [256, 1024, 2048]]);
   });
 
+  it("leaves the guest where the package's one move took it only in quick mode", () => {
+    expect([planOf(parseArgs(["--quick"], "out")).packageMovesBack, planOf(parseArgs([], "out")).packageMovesBack]).toEqual([false, true]);
+  });
+
   it("keeps the phases in their own order whatever order they are given in", () => {
     expect(parseArgs(["--phases", "volume,build"], "out").phases).toEqual(["build", "volume"]);
   });
