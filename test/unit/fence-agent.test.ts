@@ -1,8 +1,8 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { startFakeQemu, type FakeQemu } from "../../lab/fence/fake-qemu";
+import type { FakeQemu } from "../../lab/fence/fake-qemu";
+import { startSwitchFixture, type SwitchFixture } from "../support/switch-fixture";
 import { parseXml, type XmlElement } from "../support/lab";
 import { closedPort, listeningPort, waitForFile, when } from "../support/switch-process";
 
@@ -14,41 +14,26 @@ import { closedPort, listeningPort, waitForFile, when } from "../support/switch-
 const LAB = path.resolve(__dirname, "../../lab");
 const AGENT = path.join(LAB, "fence", "fence_xen_ha_lab");
 const SWITCH = path.join(LAB, "fence", "power-switch.js");
-/** The commands the agent runs, each wrapped to record its arguments and environment. */
-const WRAPPED = ["timeout", "bash", "cat", "head", "logger", "find", "tr", "sleep"];
 
 jest.setTimeout(60000);
 
+let fixture: SwitchFixture | undefined;
 let dir: string;
-let serve: ChildProcess;
 let port: number;
 let ha1: FakeQemu;
 let ha2: FakeQemu;
 let wrappers: string;
-const secretFile = () => path.join(dir, "fence", "secret");
-const recorded = () => path.join(dir, "commands.log");
-const started = () => path.join(dir, "started");
+const secretFile = () => fixture!.secretFile;
+const recorded = () => fixture!.recorded;
+const started = () => fixture!.started;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fence-agent-"));
-  const setup = spawnSync(process.execPath, [SWITCH, "setup", "--dir", path.join(dir, "fence"), "--run-dir", path.join(dir, "run"), "--node", "ha1", "--node", "ha2"], { encoding: "utf8" });
-  if (setup.status !== 0) throw new Error(`setup failed: ${setup.stderr}`);
-  ha1 = await startFakeQemu({ runDir: path.join(dir, "run"), node: "ha1" });
-  ha2 = await startFakeQemu({ runDir: path.join(dir, "run"), node: "ha2" });
-  serve = spawn(process.execPath, [SWITCH, "serve", "--config", setup.stdout.trim(), "--port", "0", "--", "sh", "-c", 'echo "$1" >>"$0"', started()]);
-  port = await listeningPort(serve);
-  wrappers = path.join(dir, "bin");
-  fs.mkdirSync(wrappers);
-  for (const name of WRAPPED) {
-    const real = spawnSync("sh", ["-c", 'command -v "$1"', "sh", name], { encoding: "utf8" }).stdout.trim();
-    fs.writeFileSync(path.join(wrappers, name), `#!/bin/sh\n{ printf '%s\\n' "${name} $*"; env; } >>'${recorded()}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-  }
+  fixture = await startSwitchFixture("fence-agent-", "append");
+  ({ dir, port, ha1, ha2, wrappers } = fixture);
 });
 
 afterAll(async () => {
-  serve?.kill();
-  await Promise.all([ha1?.close(), ha2?.close()]);
-  fs.rmSync(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 interface Run {
