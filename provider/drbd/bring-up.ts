@@ -47,7 +47,7 @@ export async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = {
     if (problems.length > 0) throw new RefusedError(`${r.name} cannot be taken over as it is:\n${problems.map((f) => `  ${f.property}: ${f.reason}`).join("\n")}`);
     done.adopted = parts.length > 0;
   }
-  for (const n of nodes) await validateConfig(r, n);
+  await Promise.all(nodes.map((n) => validateConfig(r, n)));
   const plan = planMetadata(r, metadata);
   if ("refused" in plan) throw new RefusedError(plan.refused);
   // Meta-data that has never been UpToDate is as fresh as meta-data made now (a create cut short).
@@ -63,10 +63,11 @@ export async function bringUp(r: DrbdResourceInputs, nodes: DrbdNode[], done = {
     if (decision.action === "refused") throw new RefusedError(decision.reason);
   }
   done.touchedHosts = true;
-  for (const n of nodes) await installConfig(r, n);
-  for (const n of nodes) await n.host.exec(buildNodeSettingsScript());
-  for (const n of nodes.filter((n) => plan.createOn.includes(n.spec.hostname))) await n.host.exec(buildCreateMetadataScript(r, n.spec));
-  for (const n of nodes) if (!probes[n.spec.hostname]!.up) await n.host.exec(buildUpScript(r));
+  // Each step on both nodes at once; the next step once both are done.
+  await Promise.all(nodes.map((n) => installConfig(r, n)));
+  await Promise.all(nodes.map((n) => n.host.exec(buildNodeSettingsScript())));
+  await Promise.all(nodes.filter((n) => plan.createOn.includes(n.spec.hostname)).map((n) => n.host.exec(buildCreateMetadataScript(r, n.spec))));
+  await Promise.all(nodes.filter((n) => !probes[n.spec.hostname]!.up).map((n) => n.host.exec(buildUpScript(r))));
 
   const context = { metadataCreatedOn: fresh, ...(sourceContent ? { sourceContent } : {}) };
   const decide = (p: Record<string, NodeProbe>) => planInitialSync(r, Object.fromEntries(Object.entries(p).map(([h, s]) => [h, s.status])), context);

@@ -106,6 +106,7 @@ export function buildUpScript(r: Pick<DrbdResourceInputs, "name" | "drbdVersion"
 }
 
 export const DRBD_MODULE_OPTIONS_FILE = "/etc/modprobe.d/pulumi-xen-ha-drbd.conf";
+const DRBD_SETTINGS_LOCK = "/var/lock/pulumi-xen-ha-drbd-settings.lock";
 
 /**
  * What every DRBD node of a Xen cluster needs beside the resource files:
@@ -119,9 +120,17 @@ export const DRBD_MODULE_OPTIONS_FILE = "/etc/modprobe.d/pulumi-xen-ha-drbd.conf
 export function buildNodeSettingsScript(): Shell {
   return joinLines([
     literal("set -eu"),
+    // One resource at a time, and the unit enabled only when it is not: every DrbdResource of a
+    // node runs this, often at once, and each `systemctl enable` reloads systemd (seconds under emulation).
+    sh`exec 9>${DRBD_SETTINGS_LOCK}`,
+    literal("flock 9"),
     sh`printf '%s\n' ${"# Written by pulumi-xen-ha: DRBD copies writes instead of lending the guest's pages to TCP."} ${"options drbd disable_sendpage=1"} >${DRBD_MODULE_OPTIONS_FILE}`,
     literal("if [ -w /sys/module/drbd/parameters/disable_sendpage ]; then echo Y >/sys/module/drbd/parameters/disable_sendpage; fi"),
-    literal("if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --quiet drbd.service; else update-rc.d drbd defaults >/dev/null; fi"),
+    literal("if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then"),
+    literal("  systemctl is-enabled --quiet drbd.service 2>/dev/null || systemctl enable --quiet drbd.service"),
+    literal("else"),
+    literal("  update-rc.d drbd defaults >/dev/null"),
+    literal("fi"),
   ]);
 }
 

@@ -175,7 +175,7 @@ export const drbdResourceLifecycle: Lifecycle = {
     const repair = planRepair(plan, r.nodes.map((n) => n.hostname), olds);
     const probes = await statuses(r, nodes);
     // Nodes of a cluster made before these settings existed get them with any update.
-    for (const n of nodes) await n.host.exec(buildNodeSettingsScript());
+    await Promise.all(nodes.map((n) => n.host.exec(buildNodeSettingsScript())));
     if (Object.values(probes).some((p) => !p.up)) {
       // A create that was cut short, or a node that was taken down by hand: finish bringing it up.
       await bringUp(r, nodes);

@@ -16,7 +16,7 @@ import {
   probe,
   probeBoth,
   releaseAndRemove,
-  startBoth,
+  startAndJoin,
   viewOf,
   type ClusterNode,
   type Reports,
@@ -151,8 +151,7 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     const id = `heartbeat@${c.nodes.map((n) => describeHost(n.connection)).join(",")}`;
     try {
       await Promise.all(nodes.map((n) => installNode(c, n, before[n.index], 1)));
-      await startBoth(c, nodes);
-      return { id, outs: outputs(c, nodes, await awaitMembership(c, nodes), 1) };
+      return { id, outs: outputs(c, nodes, await startAndJoin(c, nodes), 1) };
     } catch (err) {
       const now = await probeBoth(c, nodes).catch((): Reports => [undefined, undefined]);
       throw new PartialCreateError(id, outputs(c, nodes, now, 1), err);
@@ -194,9 +193,9 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     // Only a rotation has written anything since the nodes were read.
     const reports = rotating ? await probeBoth(c, nodes) : found;
     await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
-    await startBoth(c, nodes, reports);
+    const joined = await startAndJoin(c, nodes, reports);
     const { restartedSinceUp: _seen, ...recorded } = olds;
-    return { outs: { ...recorded, ...outputs(c, nodes, await awaitMembership(c, nodes), index) } };
+    return { outs: { ...recorded, ...outputs(c, nodes, joined, index) } };
   },
 
   async delete(_id, props) {

@@ -11,6 +11,7 @@ import {
   buildDisableStockXendomainsScript,
   buildInstallAndReloadScript,
   buildRemoveAutoLinksScript,
+  buildEnableHeartbeatScript,
   buildStartHeartbeatScript,
   buildStopHeartbeatScript,
   heartbeatFiles,
@@ -110,12 +111,13 @@ export function startBlockedBy(c: HeartbeatClusterInputs, node: NodeIndex, repor
 const runsAndStartsAtBoot = (r: HeartbeatNodeReport | undefined) => r?.heartbeatRunning === true && r.services.heartbeat.enabled === "enabled";
 
 /**
- * Starts Heartbeat where it is not running; both at once where neither runs (each waits initdead
- * for the other). `known`: the nodes as just read; when both run and start at boot, nothing is
- * asked of them (enabling a SysV service takes seconds on each node).
+ * Starts Heartbeat where it is not running, both at once where neither runs (each waits initdead
+ * for the other), and waits until the two see each other. Enabling it at boot where it is not
+ * goes on during that wait: under emulation enabling a SysV service takes seconds on each node.
+ * `known`: the nodes as just read; when both run and start at boot, nothing is asked of them.
  */
-export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], known?: Reports): Promise<void> {
-  if (known && nodes.every((n) => runsAndStartsAtBoot(known[n.index]))) return;
+export async function startAndJoin(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], known?: Reports): Promise<[HeartbeatNodeReport, HeartbeatNodeReport]> {
+  if (known && nodes.every((n) => runsAndStartsAtBoot(known[n.index]))) return awaitMembership(c, nodes);
   const reports = await pollUntil(
     () => probeBoth(c, nodes),
     (reports) => nodes.every((n) => startBlockedBy(c, n.index, reports) === undefined),
@@ -126,8 +128,11 @@ export async function startBoth(c: HeartbeatClusterInputs, nodes: readonly Clust
     },
     (reports) => nodes.map((n) => startBlockedBy(c, n.index, reports) ?? `${n.name} may start`).join("; "),
   );
-  // A running node that would not start at boot is enabled again, so that its next boot brings it back.
-  await Promise.all(nodes.filter((n) => !runsAndStartsAtBoot(reports[n.index])).map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
+  await Promise.all(nodes.filter((n) => !reports[n.index].heartbeatRunning).map((n) => n.host.exec(buildStartHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
+  // A node that would not start at boot is enabled, so that its next boot brings it back.
+  const enabling = Promise.all(nodes.filter((n) => reports[n.index].services.heartbeat.enabled !== "enabled").map((n) => n.host.exec(buildEnableHeartbeatScript(), { timeoutMs: 5 * 60_000 })));
+  const [joined] = await Promise.all([awaitMembership(c, nodes), enabling]);
+  return joined;
 }
 
 /**

@@ -169,9 +169,14 @@ export function buildDisableStockXendomainsScript(toolstack: HeartbeatClusterInp
   ]);
 }
 
-/** Enables Heartbeat at boot and starts it (a no-op when it runs). Start both nodes within initdead of each other. */
+/** Starts Heartbeat (a no-op when it runs). Start both nodes within initdead of each other. */
 export function buildStartHeartbeatScript(): Shell {
-  return joinLines([literal("set -eu"), literal("systemctl enable --quiet heartbeat.service"), literal("systemctl start heartbeat.service")]);
+  return literal("systemctl start heartbeat.service");
+}
+
+/** Has Heartbeat start at boot (a no-op when it does). */
+export function buildEnableHeartbeatScript(): Shell {
+  return literal("systemctl is-enabled --quiet heartbeat.service 2>/dev/null || systemctl enable --quiet heartbeat.service");
 }
 
 /**

@@ -68,7 +68,13 @@ describe("commands", () => {
   });
 
   it("brings DRBD up at boot with systemd's unit, or the init script elsewhere", () => {
-    expect(buildNodeSettingsScript().text).toMatch(/systemctl enable --quiet drbd\.service; else update-rc\.d drbd defaults/);
+    expect(buildNodeSettingsScript().text).toMatch(/systemctl is-enabled --quiet drbd\.service 2>\/dev\/null \|\| systemctl enable --quiet drbd\.service\nelse\n  update-rc\.d drbd defaults/);
+  });
+
+  it("enables DRBD's unit once per node, one resource at a time: each enable reloads systemd", () => {
+    const text = buildNodeSettingsScript().text;
+    expect(text.indexOf("flock 9")).toBeGreaterThan(-1);
+    expect(text.indexOf("flock 9")).toBeLessThan(text.indexOf("systemctl is-enabled"));
   });
 
   it("keeps DRBD from lending a guest's pages to TCP, now and at every module load", () => {
