@@ -33,39 +33,67 @@ runs_here() { "$TOOLSTACK" list "$1" >/dev/null 2>&1; }
 # address, not one per DomU.
 SILENT=""
 
-# Sets where to running, absent or unknown: whether the peer dom0 runs the DomU. Every address of
-# the peer is asked at once, so a dead peer costs one connect timeout, not one per address; the
-# answers are read crossover link first, and the first that says running or absent decides. Not
-# run in a subshell, so SILENT is kept.
-peer_runs() {
+# Whether the peer dom0 runs a DomU, asked over SSH at every address of the peer at once, so a
+# dead peer costs one connect timeout, not one per address. peer_ask starts the questions;
+# peer_read sets where to running, absent or unknown from the answers in, crossover link first,
+# the first that says running or absent deciding, and fails while an address that could still
+# decide has not answered; peer_answer waits for them. Not run in subshells, so SILENT is kept.
+peer_ask() {
   where=unknown
+  pending=""
   answers=$(mktemp -d) || return 0
-  jobs=""
   for address in $PEER_ADDRESSES; do
     case " $SILENT " in *" $address "*) continue ;; esac
-    timeout "$CHECK_TIMEOUT" $CHECK_SSH "$address" "$TOOLSTACK" list "$1" >"$answers/$address" 2>&1 &
-    jobs="$jobs $address=$!"
+    (
+      timeout "$CHECK_TIMEOUT" $CHECK_SSH "$address" "$TOOLSTACK" list "$1" >"$answers/$address.out" 2>&1 &
+      echo "$!" >"$answers/$address.pid"
+      wait "$!"
+      echo "$?" >"$answers/$address.new" && mv "$answers/$address.new" "$answers/$address.rc"
+    ) 2>/dev/null &
+    pending="$pending $address=$!"
   done
-  for job in $jobs; do
-    address=${job%=*}
-    if [ "$where" != unknown ]; then
-      kill "${job##*=}" 2>/dev/null
-      continue
-    fi
-    wait "${job##*=}"
-    rc=$?
-    if [ "$rc" -eq 0 ]; then where=running; continue; fi
+}
+
+peer_read() {
+  while [ -n "$pending" ]; do
+    set -- $pending
+    address=${1%=*}
+    [ -e "$answers/$address.rc" ] || return 1
+    shift
+    pending="$*"
+    rc=$(cat "$answers/$address.rc")
+    if [ "$rc" -eq 0 ]; then where=running; peer_done; return 0; fi
     # 255 is ssh's own failure (unreachable, refused), 124 timeout's: no answer came back.
     if [ "$rc" -eq 255 ] || [ "$rc" -eq 124 ]; then
       SILENT="$SILENT $address"
       continue
     fi
-    answer=$(cat "$answers/$address")
+    answer=$(cat "$answers/$address.out")
     case "$answer" in
-      *"invalid domain identifier"* | *"does not exist"*) where=absent; continue ;;
+      *"invalid domain identifier"* | *"does not exist"*) where=absent; peer_done; return 0 ;;
     esac
-    log "the peer at $address could not say whether $1 runs there: $answer"
+    log "the peer at $address could not say whether $DOMAIN runs there: $answer"
   done
+  peer_done
+  return 0
+}
+
+peer_answer() {
+  for job in $pending; do
+    wait "${job##*=}"
+    peer_read && return 0
+  done
+  peer_read
+  return 0
+}
+
+# The questions no longer needed are withdrawn (timeout passes the signal on to ssh).
+peer_done() {
+  for job in $pending; do
+    kill "${job##*=}" 2>/dev/null
+    [ -f "$answers/${job%=*}.pid" ] && kill "$(cat "$answers/${job%=*}.pid")" 2>/dev/null
+  done
+  pending=""
   rm -rf "$answers"
 }
 
@@ -95,14 +123,16 @@ drbd_connected() {
 # declared it: with Heartbeat on both links that takes both links failing. If both fail while the
 # peer lives, nothing here can tell, and only fencing could: that risk remains.
 may_start() {
-  peer_runs "$1"
-  if [ "$where" = running ]; then
-    log "not starting $1: it runs on the peer"
-    return 1
-  fi
+  DOMAIN=$1
+  peer_ask "$1"
   resources=$(drbd_resources "$2")
   waited=0
   while :; do
+    peer_read
+    if [ "$where" = running ]; then
+      log "not starting $1: it runs on the peer"
+      return 1
+    fi
     held=""
     connected=""
     for res in $resources; do
@@ -111,12 +141,22 @@ may_start() {
     done
     [ -z "$held" ] && break
     if [ "$waited" -ge "$DRBD_SETTLE" ]; then
-      log "not starting $1: the peer still holds its DRBD disk(s)$held as Primary after $DRBD_SETTLE s"
+      peer_answer
+      if [ "$where" = running ]; then
+        log "not starting $1: it runs on the peer"
+      else
+        log "not starting $1: the peer still holds its DRBD disk(s)$held as Primary after $DRBD_SETTLE s"
+      fi
       return 1
     fi
     sleep 1
     waited=$((waited + 1))
   done
+  peer_answer
+  if [ "$where" = running ]; then
+    log "not starting $1: it runs on the peer"
+    return 1
+  fi
   if [ "$where" = unknown ]; then
     if [ -n "$connected" ]; then
       log "starting $1: the peer does not answer over SSH, but DRBD is connected to it as Secondary for$connected"

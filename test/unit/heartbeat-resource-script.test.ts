@@ -37,8 +37,9 @@ case "$1" in
   migrate) [ -e "$S/migrate-fails" ] && exit 1; n=$4; grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
   shutdown|destroy) n=$(eval echo \\$$#); grep -vx "$n" "$S/here" >"$S/here.new"; mv "$S/here.new" "$S/here" ;;
 esac`,
-  // $S/peer.ADDRESS holds running, absent, down (ssh cannot connect) or together: down, once every
-  // address in $S/together has been asked (or after 5 s, noted in $S/alone).
+  // $S/peer.ADDRESS holds running, absent, down (ssh cannot connect), together: down, once every
+  // address in $S/together has been asked (or after 5 s, noted in $S/alone), or late: down, once
+  // the script has slept twice waiting on DRBD (or after 5 s, noted in $S/late).
   ssh: `while [ "$1" = -o ] || [ "$1" = -i ]; do shift 2; done
 echo "ssh $*" >>"$S/calls"
 if [ "$(cat "$S/peer.$1" 2>/dev/null)" = together ]; then
@@ -48,6 +49,11 @@ if [ "$(cat "$S/peer.$1" 2>/dev/null)" = together ]; then
     until [ -e "$S/asked.$a" ] || [ "$i" -ge 50 ]; do /bin/sleep 0.1; i=$((i + 1)); done
   done
   [ "$i" -ge 50 ] && echo "$1" >>"$S/alone"
+fi
+if [ "$(cat "$S/peer.$1" 2>/dev/null)" = late ]; then
+  i=0
+  until [ "$(wc -l <"$S/sleeps" 2>/dev/null || echo 0)" -ge 2 ] || [ "$i" -ge 50 ]; do /bin/sleep 0.1; i=$((i + 1)); done
+  [ "$i" -ge 50 ] && echo "$1" >>"$S/late"
 fi
 case "$(cat "$S/peer.$1" 2>/dev/null || echo down)" in
   running) exit 0 ;;
@@ -148,6 +154,27 @@ describe("the resource script's start", () => {
     for (const address of ["192.168.1.101", "10.1.1.101"]) n.set(`peer.${address}`, "together");
     const r = n.run("start");
     expect([r.code, n.here(), existsSync(join(n.state, "alone"))]).toEqual([0, ["test"], false]);
+  });
+
+  it("asks the peer over SSH while it waits for DRBD to notice the peer is gone: the two waits overlap", () => {
+    const n = node();
+    n.set("settle-after", "2");
+    n.set("role.test-disk", "Secondary/Primary\n");
+    n.set("role.test-disk.later", "Secondary/Unknown\n");
+    n.set("cstate.test-disk.later", "WFConnection\n");
+    for (const address of ["192.168.1.101", "10.1.1.101"]) n.set(`peer.${address}`, "late");
+    const r = n.run("start");
+    expect([r.code, n.here(), existsSync(join(n.state, "late"))]).toEqual([0, ["test"], false]);
+  });
+
+  it("refuses as soon as the peer says it runs the DomU, without waiting out DRBD's settle time", () => {
+    const n = node();
+    n.set("peer.192.168.1.101", "running");
+    n.set("role.test-disk", "Secondary/Primary\n");
+    const r = n.run("start", { drbdSettleSeconds: 600 });
+    const sleeps = existsSync(join(n.state, "sleeps")) ? readFileSync(join(n.state, "sleeps"), "utf8").split("\n").filter(Boolean).length : 0;
+    expect([r.code, n.here(), r.log]).toEqual([1, [], expect.stringContaining("not starting test: it runs on the peer")]);
+    expect(sleeps).toBeLessThan(100);
   });
 
   it("refuses when the public link says the peer runs it and the crossover link does not answer", () => {

@@ -42,8 +42,8 @@ describe("ha.cf without fencing", () => {
     ["/etc/ha.d/haresources", "0644", "c1228fb63a2053c6e65d21be7d6bca9233ffaf03b62e53f9bd82ccd2cb062e68"],
   ];
   const scriptsBefore = [
-    ["7f27b5f7626a22d31a3d222015b17a0d461505f66711d417b69c2009a4d8194a", "2e0e3efd8c6ac1948b04ee022a0ad7c7af0240c8808ecf29d14f61e1572bf521"],
-    ["cdd63c6d015fb137d68ac61aa1695740478bc0afe736bf0ac4abef6c23196180", "95d72d14395f0f11b679e4b5502406eccf02755e020b63c011a7463c7ee47b9e"],
+    ["b4d6c834b644044a8e05675e06f997da12d222de8c6c84dbaff54f1bcd0c70c2", "94e272cb6914eb528fa48420370a8bed41896ea9c256023683eda4f7b7dfe044"],
+    ["42a3be29a8fff5dc68dc52c2d445722aaa7794aaa444db7c775731ccb3ed7ef1", "348b2be21a00c7fda4e2a3cb82a082ae692f9ef6af768f45ef12f2b0f229db92"],
   ];
   const digests = (args: HeartbeatClusterInputArgs, node: 0 | 1) =>
     heartbeatFiles(heartbeatClusterSchema.parse(args), node, options).map((f) => [f.path, f.mode, sha256Of(f.content)]);
