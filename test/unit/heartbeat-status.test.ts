@@ -18,7 +18,19 @@ describe("the Heartbeat probe", () => {
   });
 
   it("hashes authkeys instead of reading it back", () => {
-    expect(buildHeartbeatProbeScript(seed).text).toContain(`sha256sum <"$f"`);
+    expect(buildHeartbeatProbeScript(seed).text).toContain("sha256sum -- /etc/ha.d/authkeys");
+  });
+
+  it("reads every managed file from one sha256sum and one stat: present ones with digest and mode, absent ones as null", () => {
+    const report = parseHeartbeatProbe(
+      [
+        "managed\t/etc/ha.d/authkeys",
+        "managed\t/etc/ha.d/ha.cf",
+        `sum\t${"ab".repeat(32)}\t/etc/ha.d/authkeys`,
+        "mode\t600\t/etc/ha.d/authkeys",
+      ].join("\n"),
+    );
+    expect(report.files).toEqual({ "/etc/ha.d/authkeys": { sha256: "ab".repeat(32), mode: "0600" }, "/etc/ha.d/ha.cf": null });
   });
 
   it("reads the node name, the files' modes and what cl_status says", () => {

@@ -108,7 +108,7 @@ describe("STONITH in ha.cf", () => {
 
   it("hashes ha.cf in the probe and never puts a password in it", () => {
     const probe = buildHeartbeatProbeScript(fenced).text;
-    expect([probe.includes('sha256sum <"$f"'), probe.includes("/etc/ha.d/ha.cf"), probe.includes(HA1_PASSWORD) || probe.includes(HA2_PASSWORD)]).toEqual([true, true, false]);
+    expect([probe.includes("sha256sum --"), probe.includes("/etc/ha.d/ha.cf"), probe.includes(HA1_PASSWORD) || probe.includes(HA2_PASSWORD)]).toEqual([true, true, false]);
   });
 
   it("reports a changed password as drift of ha.cf without showing either password", () => {
