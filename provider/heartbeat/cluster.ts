@@ -15,6 +15,8 @@ import {
   installNode,
   probe,
   probeBoth,
+  probeInstalled,
+  membershipUntouched,
   releaseAndRemove,
   startAndJoin,
   viewOf,
@@ -192,8 +194,8 @@ export const heartbeatClusterLifecycle: Lifecycle = {
     if (rotating) index = await rotateKey(before, c, nodes, index);
     // Only a rotation has written anything since the nodes were read.
     const reports = rotating ? await probeBoth(c, nodes) : found;
-    await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
-    const joined = await startAndJoin(c, nodes, reports);
+    const plans = await Promise.all(nodes.map((n) => installNode(c, n, reports[n.index], index)));
+    const joined = membershipUntouched(c, reports, plans) ? await probeInstalled(c, nodes, reports) : await startAndJoin(c, nodes, reports);
     const { restartedSinceUp: _seen, ...recorded } = olds;
     return { outs: { ...recorded, ...outputs(c, nodes, joined, index) } };
   },

@@ -3,7 +3,7 @@
  * should be and the node's last report. Pure: `installNode` (nodes.ts) runs it.
  */
 import { BOOT_GATE_DROP_IN_PATH } from "./boot-gate";
-import { heartbeatPaths, type HeartbeatFile } from "./render";
+import { heartbeatPaths, type HeartbeatFile, type HomeLink } from "./render";
 import { sha256Of } from "./rules";
 import type { HeartbeatClusterInputs } from "./schema";
 import type { HeartbeatNodeReport } from "./status";
@@ -28,12 +28,6 @@ export interface NodeInstallPlan {
    * under emulation a `systemctl disable` of a SysV service takes seconds.
    */
   disableStockXendomains: boolean;
-}
-
-export interface HomeLink {
-  directory: string;
-  name: string;
-  target: string;
 }
 
 const linkKey = (l: HomeLink) => `${l.directory}\0${l.name}\0${l.target}`;

@@ -19,12 +19,22 @@ import {
   type HeartbeatFile,
 } from "./render";
 import { buildRemoveBootGateScript, buildSystemdReloadScript } from "./boot-gate";
-import { planNodeInstall } from "./install-plan";
+import { planNodeInstall, type NodeInstallPlan } from "./install-plan";
 import { buildDopdPermissionsScript } from "./fencing";
 import type { ResourceScriptOptions } from "./resource-script";
 import { heartbeatDrift } from "./rules";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
-import { buildHeartbeatProbeScript, groupPlacement, managedPaths, parseHeartbeatProbe, type GroupPlacement, type HeartbeatNodeReport, type NodeDrift } from "./status";
+import {
+  buildHeartbeatProbeScript,
+  buildInstalledProbeScript,
+  groupPlacement,
+  managedPaths,
+  parseHeartbeatProbe,
+  withInstalled,
+  type GroupPlacement,
+  type HeartbeatNodeReport,
+  type NodeDrift,
+} from "./status";
 
 export interface ClusterNode {
   index: NodeIndex;
@@ -80,7 +90,7 @@ export async function installAndReload(node: ClusterNode, files: readonly (Pick<
  * report showed. Files Heartbeat only reads when it acts (haresources at start, the resource
  * scripts at each event) are written in place; ha.cf and authkeys are reloaded.
  */
-export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, report: HeartbeatNodeReport | undefined, authKeyIndex: number): Promise<void> {
+export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, report: HeartbeatNodeReport | undefined, authKeyIndex: number): Promise<NodeInstallPlan> {
   const plan = planNodeInstall(c, heartbeatFiles(c, node.index, scriptOptions(authKeyIndex)), autoLinks(c), report);
   for (const f of plan.write) await node.host.writeFile(f.path, f.content, { mode: f.mode });
   await installAndReload(node, plan.reload);
@@ -89,6 +99,7 @@ export async function installNode(c: HeartbeatClusterInputs, node: ClusterNode, 
   if (plan.dopdPermissions) await node.host.exec(buildDopdPermissionsScript());
   if (plan.bootGate === "remove") await node.host.exec(buildRemoveBootGateScript());
   if (plan.bootGate === "reloadSystemd") await node.host.exec(buildSystemdReloadScript());
+  return plan;
 }
 
 /**
@@ -105,6 +116,22 @@ export function startBlockedBy(c: HeartbeatClusterInputs, node: NodeIndex, repor
   if (seen === "active" || seen === "up") return `${peer.nodeName} still sees ${c.nodes[node].name} ${seen}`;
   if (peer.resources === "transition" || peer.resources === "unknown") return `${peer.nodeName} holds ${peer.resources}`;
   return undefined;
+}
+
+/**
+ * Both nodes ran Heartbeat, started it at boot and saw each other before an install that had
+ * Heartbeat reread nothing (ha.cf and authkeys unchanged): the membership is as it was read, and
+ * only what the install wrote needs reading again.
+ */
+export function membershipUntouched(c: HeartbeatClusterInputs, before: Reports, plans: readonly NodeInstallPlan[]): boolean {
+  const reports = before.filter((r): r is HeartbeatNodeReport => r !== undefined);
+  return reports.length === 2 && reports.every(runsAndStartsAtBoot) && converged(c, reports) && plans.every((p) => p.reload.length === 0);
+}
+
+/** Reads again, on each node, what an install that left Heartbeat alone changed (`membershipUntouched`). */
+export async function probeInstalled(c: HeartbeatClusterInputs, nodes: readonly ClusterNode[], before: Reports): Promise<[HeartbeatNodeReport, HeartbeatNodeReport]> {
+  const [a, b] = await Promise.all(nodes.map(async (n) => withInstalled(before[n.index]!, parseHeartbeatProbe(await n.host.output(buildInstalledProbeScript(c), { timeoutMs: 120_000 })))));
+  return [a!, b!];
 }
 
 /** Heartbeat runs on the node and starts at its next boot: there is nothing to start or enable. */

@@ -112,8 +112,15 @@ export function heartbeatFiles(c: HeartbeatClusterInputs, node: NodeIndex, optio
   ];
 }
 
+/** A DomU's home link: `directory/name` pointing at its config `target`. */
+export interface HomeLink {
+  directory: string;
+  name: string;
+  target: string;
+}
+
 /** The links that decide each DomU's home: `/etc/xen/auto/HAn/NAME` → its config. */
-export function autoLinks(c: HeartbeatClusterInputs): { directory: string; name: string; target: string }[] {
+export function autoLinks(c: HeartbeatClusterInputs): HomeLink[] {
   return c.domains.map((d) => ({ directory: c.resourceGroups[groupIndexOf(c, d)].autoDirectory, name: d.name, target: domainConfigOf(d) }));
 }
 

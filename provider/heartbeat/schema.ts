@@ -190,8 +190,12 @@ export const heartbeatClusterSchema = z
     shutdownTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
     /** Seconds one `xl create` may take. Default 300. */
     startTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
-    /** Seconds the resource scripts wait for an SSH connection to the peer. Default 5. */
-    peerSshTimeoutSeconds: z.number().int().min(1).max(60).default(5),
+    /**
+     * Seconds the resource scripts wait for an SSH connection to the peer. Default 3: a live peer
+     * answers on the crossover link well within it, and a dead one costs all of it in every
+     * failover. A question that times out decides nothing: DRBD then does (see drbdSettleSeconds).
+     */
+    peerSshTimeoutSeconds: z.number().int().min(1).max(60).default(3),
     /**
      * Seconds a starting group waits for DRBD to notice a dead peer, or a live one to demote, before
      * refusing a DomU whose disk the peer still holds Primary. Default 30: above the seed's

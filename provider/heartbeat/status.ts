@@ -8,7 +8,7 @@ import { BOOT_GATE_DROP_IN_PATH, BOOT_GATE_PATH } from "./boot-gate";
 import { DOPD_FENCE_PEER_PATH } from "./dopd-fence-peer";
 import { DOPD_PATH } from "./fencing";
 import { buildHoldingProbe, parseResourceHolding, type ResourceHolding } from "./holding";
-import { heartbeatPaths } from "./render";
+import { heartbeatPaths, type HomeLink } from "./render";
 import { resourceScriptPath } from "./resource-script";
 import type { HeartbeatClusterInputs, NodeIndex } from "./schema";
 
@@ -25,17 +25,9 @@ export function managedPaths(c: HeartbeatClusterInputs): string[] {
   ];
 }
 
-/**
- * The probe. authkeys and ha.cf (which holds the STONITH passwords when fencing is configured) are
- * only hashed, never read back: the secrets stay on the node. `cl_status` answers only while
- * Heartbeat runs. What ha.cf is to name (the STONITH plugin's parameters, dopd) is looked up
- * beforehand: Heartbeat refuses an ha.cf that names what is not there.
- */
-export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
-  const scripts = [resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
-  return joinLines([
-    literal("set -u"),
-    literal(`printf 'uname\\t%s\\n' "$(uname -n)"`),
+/** The managed files' digests and modes, and the home links. */
+function filesAndLinks(c: HeartbeatClusterInputs): Shell[] {
+  return [
     // Two processes for all the files, not three per file: under emulation each costs a tenth of a second.
     sh`printf 'managed\\t%s\\n' ${managedPaths(c)}`,
     sh`sha256sum -- ${managedPaths(c)} 2>/dev/null | sed 's/^\\([0-9a-f]*\\)  /sum\\t\\1\\t/'`,
@@ -43,6 +35,31 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
     sh`for d in ${c.resourceGroups.map((g) => g.autoDirectory)}; do`,
     literal(`  for l in "$d"/*; do if [ -L "$l" ]; then printf 'link\\t%s\\t%s\\t%s\\n' "$d" "\${l##*/}" "$(readlink "$l")"; fi; done`),
     literal("done"),
+  ];
+}
+
+/** The DomUs running on the node, and each group's DomUs as its resource script lists them. */
+function guests(c: HeartbeatClusterInputs): Shell[] {
+  const scripts = [resourceScriptPath(c, 0), resourceScriptPath(c, 1)];
+  return [
+    sh`${c.toolstack} list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print "running\\t" $1 }'`,
+    sh`for s in ${scripts}; do`,
+    literal(`  if [ -x "$s" ]; then "$s" list 2>/dev/null | awk -v g="\${s##*/}" '{ print "domain\\t" g "\\t" $0 }'; fi`),
+    literal("done"),
+  ];
+}
+
+/**
+ * The probe. authkeys and ha.cf (which holds the STONITH passwords when fencing is configured) are
+ * only hashed, never read back: the secrets stay on the node. `cl_status` answers only while
+ * Heartbeat runs. What ha.cf is to name (the STONITH plugin's parameters, dopd) is looked up
+ * beforehand: Heartbeat refuses an ha.cf that names what is not there.
+ */
+export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
+  return joinLines([
+    literal("set -u"),
+    literal(`printf 'uname\\t%s\\n' "$(uname -n)"`),
+    ...filesAndLinks(c),
     // is-active answers one line per unit, known or not; is-enabled says nothing for an unknown unit, so it asks one at a time.
     literal("set -- $(systemctl is-active heartbeat.service xendomains.service 2>/dev/null || true)"),
     literal(`printf 'service\\theartbeat\\t%s\\t%s\\n' "\${1:-}" "$(systemctl is-enabled heartbeat.service 2>/dev/null || true)"`),
@@ -64,13 +81,22 @@ export function buildHeartbeatProbeScript(c: HeartbeatClusterInputs): Shell {
       literal(`    for i in $(cl_status listhblinks "$n" 2>/dev/null); do printf 'hblink\\t%s\\t%s\\t%s\\n' "$n" "$i" "$(cl_status hblinkstatus "$n" "$i" 2>/dev/null || true)"; done`),
       literal("  done"),
     ]),
-    sh`${c.toolstack} list 2>/dev/null | awk 'NR > 1 && $1 != "Domain-0" { print "running\\t" $1 }'`,
-    sh`for s in ${scripts}; do`,
-    literal(`  if [ -x "$s" ]; then "$s" list 2>/dev/null | awk -v g="$(basename "$s")" '{ print "domain\\t" g "\\t" $0 }'; fi`),
-    literal("done"),
+    ...guests(c),
   ]);
 }
 
+/**
+ * What an install that left Heartbeat alone can have changed: the files, the home links and so
+ * each group's DomUs. Read after such an install instead of the whole probe.
+ */
+export function buildInstalledProbeScript(c: HeartbeatClusterInputs): Shell {
+  return joinLines([literal("set -u"), ...filesAndLinks(c), ...guests(c)]);
+}
+
+/** A node's report from before an install, with what `buildInstalledProbeScript` read after it. */
+export function withInstalled(before: HeartbeatNodeReport, after: HeartbeatNodeReport): HeartbeatNodeReport {
+  return { ...before, files: after.files, links: after.links, running: after.running, domains: after.domains };
+}
 
 export interface HeartbeatNodeReport {
   /** What `uname -n` answers: Heartbeat knows the node by it. */
@@ -78,7 +104,7 @@ export interface HeartbeatNodeReport {
   /** Managed files by path: sha256 and octal mode, or null when absent. */
   files: Record<string, { sha256: string; mode: string } | null>;
   /** The home links found, as directory, link name and target. */
-  links: { directory: string; name: string; target: string }[];
+  links: HomeLink[];
   services: Record<"heartbeat" | "xendomains", { active: string; enabled: string }>;
   /** Whether the watchdog device exists; undefined when no watchdog is configured. */
   watchdogPresent: boolean | undefined;

@@ -1,4 +1,6 @@
-import { startBlockedBy } from "../../provider/heartbeat/nodes";
+import { membershipUntouched, startBlockedBy } from "../../provider/heartbeat/nodes";
+import type { NodeInstallPlan } from "../../provider/heartbeat/install-plan";
+import { heartbeatPaths } from "../../provider/heartbeat/render";
 import { heartbeatClusterSchema } from "../../provider/heartbeat/schema";
 import { parseHeartbeatProbe, type HeartbeatNodeReport } from "../../provider/heartbeat/status";
 import { seedArgs } from "./fixtures/heartbeat/seed";
@@ -33,5 +35,28 @@ describe("when a stopped node's Heartbeat may start", () => {
   it("never waits for a node that already runs, nor for a peer that could not be read", () => {
     const running = node("ha1.domain.local", { heartbeatRunning: true });
     expect([startBlockedBy(seed, 0, [running, ha2("transition", "active")]), startBlockedBy(seed, 0, [stopped("ha1.domain.local"), undefined])]).toEqual([undefined, undefined]);
+  });
+});
+
+describe("after an install, whether the membership must be waited for again", () => {
+  const both = { "ha1.domain.local": "active", "ha2.domain.local": "active" };
+  const steady = (name: string, over: Partial<HeartbeatNodeReport> = {}) =>
+    node(name, { heartbeatRunning: true, resources: "local", nodeStatus: both, services: { heartbeat: { active: "active", enabled: "enabled" }, xendomains: { active: "inactive", enabled: "disabled" } }, ...over });
+  const linksOnly: NodeInstallPlan = { write: [], reload: [], bootGate: "remove", dopdPermissions: false, autoLinks: true, disableStockXendomains: false };
+  const reloading: NodeInstallPlan = { ...linksOnly, reload: [{ path: heartbeatPaths.haCf, content: "", mode: "0644", secret: false, property: "deadtime" }] };
+
+  it("reads only what the install wrote when both nodes ran, saw each other and nothing was reread", () => {
+    expect(membershipUntouched(seed, [steady("ha1.domain.local"), steady("ha2.domain.local")], [linksOnly, linksOnly])).toBe(true);
+  });
+
+  it("waits again when ha.cf or authkeys were reloaded, a node was down or not read, or one did not see the other", () => {
+    expect([
+      membershipUntouched(seed, [steady("ha1.domain.local"), steady("ha2.domain.local")], [linksOnly, reloading]),
+      membershipUntouched(seed, [steady("ha1.domain.local"), stopped("ha2.domain.local")], [linksOnly, linksOnly]),
+      membershipUntouched(seed, [steady("ha1.domain.local"), undefined], [linksOnly, linksOnly]),
+      membershipUntouched(seed, [steady("ha1.domain.local"), steady("ha2.domain.local", { nodeStatus: { ...both, "ha1.domain.local": "dead" } })], [linksOnly, linksOnly]),
+      membershipUntouched(seed, [steady("ha1.domain.local", { resources: "transition" }), steady("ha2.domain.local")], [linksOnly, linksOnly]),
+      membershipUntouched(seed, [steady("ha1.domain.local", { services: { heartbeat: { active: "active", enabled: "disabled" }, xendomains: { active: "", enabled: "" } } }), steady("ha2.domain.local")], [linksOnly, linksOnly]),
+    ]).toEqual([false, false, false, false, false, false]);
   });
 });

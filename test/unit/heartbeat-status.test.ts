@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { heartbeatClusterSchema } from "../../provider/heartbeat/schema";
-import { buildHeartbeatProbeScript, groupPlacement, parseHeartbeatProbe } from "../../provider/heartbeat/status";
+import { buildHeartbeatProbeScript, buildInstalledProbeScript, groupPlacement, parseHeartbeatProbe, withInstalled } from "../../provider/heartbeat/status";
 import { seedArgs } from "./fixtures/heartbeat/seed";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "fixtures", "heartbeat", name), "utf8");
@@ -15,6 +15,15 @@ const ha2Steady = { ...ha2AfterFailover, resources: "local" as const, running: [
 describe("the Heartbeat probe", () => {
   it("is a valid POSIX shell script", () => {
     expect(() => execFileSync("sh", ["-n", "-c", buildHeartbeatProbeScript(seed).text])).not.toThrow();
+  });
+
+  it("after an install that left Heartbeat alone, reads only the files, links and guests, and keeps the rest of the first report", () => {
+    const text = buildInstalledProbeScript(seed).text;
+    expect(() => execFileSync("sh", ["-n", "-c", text])).not.toThrow();
+    expect([text.includes("cl_status"), text.includes("systemctl"), text.includes("sha256sum --"), text.includes("readlink")]).toEqual([false, false, true, true]);
+    const after = parseHeartbeatProbe("link\t/etc/xen/auto/HA2\tvm0\t/etc/xen/vm0.cfg\nrunning\tvm0\ndomain\txendomainsHA2\tvm0\there\t/etc/xen/vm0.cfg\n");
+    const merged = withInstalled(ha1, after);
+    expect([merged.links, merged.domains.map((d) => d.group), merged.nodeStatus, merged.resources]).toEqual([after.links, ["xendomainsHA2"], ha1.nodeStatus, ha1.resources]);
   });
 
   it("hashes authkeys instead of reading it back", () => {

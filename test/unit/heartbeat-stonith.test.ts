@@ -42,8 +42,8 @@ describe("ha.cf without fencing", () => {
     ["/etc/ha.d/haresources", "0644", "c1228fb63a2053c6e65d21be7d6bca9233ffaf03b62e53f9bd82ccd2cb062e68"],
   ];
   const scriptsBefore = [
-    ["b4d6c834b644044a8e05675e06f997da12d222de8c6c84dbaff54f1bcd0c70c2", "94e272cb6914eb528fa48420370a8bed41896ea9c256023683eda4f7b7dfe044"],
-    ["42a3be29a8fff5dc68dc52c2d445722aaa7794aaa444db7c775731ccb3ed7ef1", "348b2be21a00c7fda4e2a3cb82a082ae692f9ef6af768f45ef12f2b0f229db92"],
+    ["eaf9fd6bf4278a61961a911565a57f6ff8a8fa399569bc2a4769aaa7e622c4e6", "0438ec4e303b35175fa902a24223e7af9920482dad8c983ac5eba517cfca9d4e"],
+    ["3b54a0fe9215edac5f8b0463c4e4c00177d5c7aac34c6919f3e70d527e849dae", "90728a13f750f40a66e149815c5c304959bf6ea452d795c1edc6d7d48a876d01"],
   ];
   const digests = (args: HeartbeatClusterInputArgs, node: 0 | 1) =>
     heartbeatFiles(heartbeatClusterSchema.parse(args), node, options).map((f) => [f.path, f.mode, sha256Of(f.content)]);
