@@ -78,6 +78,8 @@ interface Node {
   run(action: string, overrides?: Partial<HeartbeatClusterInputArgs>): { code: number; stdout: string; log: string; calls: string[] };
   set(file: string, content: string): void;
   here(): string[];
+  /** How many times the script slept (each sleep is one second of waiting on DRBD). */
+  sleeps(): number;
 }
 
 function node(): Node {
@@ -114,7 +116,18 @@ function node(): Node {
     here() {
       return read("here").split("\n").filter(Boolean);
     },
+    sleeps() {
+      return read("sleeps").split("\n").filter(Boolean).length;
+    },
   };
+}
+
+/** The killed peer still shows test-disk Primary and Connected until the script has slept `after` times. */
+function peerNoticedGoneAfter(n: Node, after: number): void {
+  n.set("settle-after", String(after));
+  n.set("role.test-disk", "Secondary/Primary\n");
+  n.set("role.test-disk.later", "Secondary/Unknown\n");
+  n.set("cstate.test-disk.later", "WFConnection\n");
 }
 
 describe("the resource script's start", () => {
@@ -158,10 +171,7 @@ describe("the resource script's start", () => {
 
   it("asks the peer over SSH while it waits for DRBD to notice the peer is gone: the two waits overlap", () => {
     const n = node();
-    n.set("settle-after", "2");
-    n.set("role.test-disk", "Secondary/Primary\n");
-    n.set("role.test-disk.later", "Secondary/Unknown\n");
-    n.set("cstate.test-disk.later", "WFConnection\n");
+    peerNoticedGoneAfter(n, 2);
     for (const address of ["192.168.1.101", "10.1.1.101"]) n.set(`peer.${address}`, "late");
     const r = n.run("start");
     expect([r.code, n.here(), existsSync(join(n.state, "late"))]).toEqual([0, ["test"], false]);
@@ -172,9 +182,8 @@ describe("the resource script's start", () => {
     n.set("peer.192.168.1.101", "running");
     n.set("role.test-disk", "Secondary/Primary\n");
     const r = n.run("start", { drbdSettleSeconds: 600 });
-    const sleeps = existsSync(join(n.state, "sleeps")) ? readFileSync(join(n.state, "sleeps"), "utf8").split("\n").filter(Boolean).length : 0;
     expect([r.code, n.here(), r.log]).toEqual([1, [], expect.stringContaining("not starting test: it runs on the peer")]);
-    expect(sleeps).toBeLessThan(100);
+    expect(n.sleeps()).toBeLessThan(100);
   });
 
   it("refuses when the public link says the peer runs it and the crossover link does not answer", () => {
@@ -196,12 +205,9 @@ describe("the resource script's start", () => {
 
   it("waits for DRBD to notice the dead peer that still shows Primary, then starts", () => {
     const n = node();
-    n.set("settle-after", "2");
-    n.set("role.test-disk", "Secondary/Primary\n");
-    n.set("role.test-disk.later", "Secondary/Unknown\n");
-    n.set("cstate.test-disk.later", "WFConnection\n");
+    peerNoticedGoneAfter(n, 2);
     const r = n.run("start");
-    expect([r.code, n.here(), readFileSync(join(n.state, "sleeps"), "utf8").split("\n").filter(Boolean).length]).toEqual([0, ["test"], 2]);
+    expect([r.code, n.here(), n.sleeps()]).toEqual([0, ["test"], 2]);
   });
 
   it("refuses when the peer keeps a disk of the DomU Primary past the settle time", () => {
